@@ -1,0 +1,65 @@
+/* kiln/neigh.h: Verlet neighbor lists with ghost images (LAMMPS-like).
+ *
+ * The list works on an "extended" set of atoms: the n local atoms followed by
+ * ng ghost images of them across periodic boundaries (as many images as the
+ * cutoff needs, so cells smaller than twice the cutoff are handled). Entry k
+ * (0 <= k < n+ng) is atom owner[k] shifted by the lattice vector img[k]·cell:
+ *     xe[k] = x[owner[k]] + img[k][0]*cell[0] + img[k][1]*cell[1] + img[k][2]*cell[2]
+ * (local atoms are stored at their wrapped position, so img[k] may be nonzero
+ * also for k < n; owner[k] == k for k < n).
+ *
+ * Neighbors are stored in CSR form for local atoms i < n: entries
+ * index[offset[i] .. offset[i+1]) are extended indices j with |xe[j]-xe[i]| <
+ * cutoff + skin.
+ *  - KILN_NEIGH_HALF: each physical pair once (i < owner[j], or the same owner
+ *    with a lexicographically positive relative image).
+ *  - KILN_NEIGH_FULL: each pair from both sides; within each i, the first
+ *    nhalf[i] entries are exactly the half-list ones (so one list serves both).
+ *
+ * Building is O(N): extended atoms are binned in fractional coordinates with
+ * bins no thinner than cutoff+skin; triclinic cells are supported. The list is
+ * rebuilt by kiln_neigh_update when any atom moved more than skin/2 since the
+ * last build, or the cell, pbc, atom count or atoms->generation changed;
+ * otherwise only ghost positions are refreshed.
+ */
+#ifndef KILN_NEIGH_H
+#define KILN_NEIGH_H
+#include <stddef.h>
+#include <stdint.h>
+#include "atoms.h"
+
+enum { KILN_NEIGH_HALF = 1, KILN_NEIGH_FULL = 2 };
+
+typedef struct kiln_neigh {
+  int kind;
+  double cutoff, skin;
+  int force_n2;             /* 1: O(N^2) build (testing), 0: binned */
+  size_t n, ng;             /* local and ghost counts */
+  double (*xe)[3];          /* n+ng extended positions (Å) */
+  int32_t *owner;           /* n+ng */
+  int32_t (*img)[3];        /* n+ng integer lattice shifts relative to x[owner] */
+  size_t *offset;           /* n+1 */
+  int32_t *index;           /* offset[n] neighbor entries (extended indices) */
+  int32_t *nhalf;           /* FULL only: n counts */
+  long nbuilds;             /* number of full rebuilds so far */
+  /* private bookkeeping (reference positions, bins, capacities) */
+  void *priv;
+} kiln_neigh;
+
+kiln_status kiln_neigh_new(kiln_neigh **out, int kind, double cutoff, double skin,
+                           kiln_error *err);
+void kiln_neigh_free(kiln_neigh *nl);
+/* Rebuild if needed (see above), else refresh ghost positions. *rebuilt (may be
+ * NULL) tells which happened. */
+kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,
+                              kiln_error *err);
+/* Unconditional rebuild. */
+kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *err);
+/* Make the next update rebuild (used at checkpoints so resumes are bit-identical). */
+void kiln_neigh_invalidate(kiln_neigh *nl);
+
+/* Add ghost rows of arr ((n+ng) x ncols) onto their owners (reverse communication). */
+void kiln_neigh_fold(const kiln_neigh *nl, double *arr, size_t ncols);
+/* Copy owner rows onto their ghosts (forward communication). */
+void kiln_neigh_forward(const kiln_neigh *nl, double *arr, size_t ncols);
+#endif
