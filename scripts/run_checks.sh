@@ -4,7 +4,7 @@
 # Every test prints lines "PASS name" / "FAIL name"; a program that dies without
 # reporting counts as one failure. KILN_SHORT=1 is set for examples.
 O=${1:-.}; shift 2>/dev/null
-tiers=${*:-"c lua ref examples"}
+tiers=${*:-"c lua cli examples"}
 KILN=$O/bin/kiln
 log=$(mktemp); pass=0; fail=0
 run() {  # name, command...
@@ -21,6 +21,7 @@ for t in $tiers; do
   case $t in
     c) for b in "$O"/build/tests/test_*; do [ -x "$b" ] && run "c/$(basename "$b")" "$b"; done ;;
     lua) [ -f tests/lua/run.lua ] && run lua "$KILN" tests/lua/run.lua ;;
+    cli) for f in tests/cli/test_*.sh; do [ -f "$f" ] && run "cli/$(basename "$f")" sh "$f" "$KILN"; done ;;
     ref) for f in tests/ref/*-*.lua; do [ -f "$f" ] && run "ref/$(basename "$f")" "$KILN" tests/force_style.lua "$f"; done ;;
     examples) mkdir -p "$O/build/examples"
               for f in examples/*.lua; do [ -f "$f" ] && \
