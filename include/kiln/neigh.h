@@ -40,7 +40,7 @@ typedef struct kiln_neigh {
   int32_t (*img)[3];        /* n+ng integer lattice shifts relative to x[owner] */
   size_t *offset;           /* n+1 */
   int32_t *index;           /* offset[n] neighbor entries (extended indices) */
-  int32_t *nhalf;           /* FULL only: n counts */
+  int32_t *nhalf;           /* n counts: half-list part of each row (HALF: the whole row) */
   long nbuilds;             /* number of full rebuilds so far */
   /* private bookkeeping (reference positions, bins, capacities) */
   void *priv;

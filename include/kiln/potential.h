@@ -80,6 +80,11 @@ size_t kiln_pot_nstyles(void);
 const kiln_pot_style *kiln_pot_style_at(size_t i);
 
 kiln_status kiln_pot_new(kiln_pot **out, const char *style, const kiln_opts *o, kiln_error *err);
+/* Style "sum" over existing potentials: E, forces, virial and per-atom energies are the
+ * sums of the parts'. The sum BORROWS the parts (they must outlive it; freeing the sum
+ * does not free them). With kiln_pot_new(.., "sum", o, ..) the parts are built from the
+ * positional tables of o ({style="lj", ...}) and owned by the sum. */
+kiln_status kiln_pot_new_sum(kiln_pot **out, kiln_pot *const *parts, size_t n, kiln_error *err);
 void kiln_pot_free(kiln_pot *p);
 const kiln_pot_style *kiln_pot_get_style(const kiln_pot *p);
 double kiln_pot_cutoff(const kiln_pot *p);
