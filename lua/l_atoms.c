@@ -66,6 +66,12 @@ static void set_scaled(lua_State *L, kiln_atoms *a, int arg) {
 }
 
 static void set_masses(lua_State *L, kiln_atoms *a, int arg) {
+  if (lua_type(L, arg) == LUA_TNUMBER) {  /* one mass for every atom */
+    double m = lua_tonumber(L, arg);
+    luaL_argcheck(L, m > 0, arg, "positive mass expected");
+    for (size_t i = 0; i < a->n; i++) a->mass[i] = m;
+    return;
+  }
   const double *m = kiln_l_checkmatrix(L, arg, a->n, 1, NULL, NULL);
   if (a->n) memmove(a->mass, m, a->n * sizeof(double));
   lua_pop(L, 1);

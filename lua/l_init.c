@@ -1,6 +1,7 @@
 /* lua/l_init.c: registers the C modules in package.preload (linit.c idiom),
  * so `require "kiln.c.atoms"` etc. work; stdlib/kiln/init.lua builds the
  * public `kiln` table on top of them. */
+#include <time.h>
 #include "lkiln.h"
 
 static const luaL_Reg modules[] = {
@@ -16,9 +17,19 @@ static int l_set_interrupted(lua_State *L) {
   return 0;
 }
 
-/* kiln.c.core: version, Lua version, interrupt test hook */
+/* kiln.wtime(): wall-clock seconds (monotonic), for timing runs */
+static int l_wtime(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+  return 1;
+}
+
+/* kiln.c.core: version, Lua version, wall clock, interrupt test hook */
 static int luaopen_kiln_c_core(lua_State *L) {
   lua_newtable(L);
+  lua_pushcfunction(L, l_wtime);
+  lua_setfield(L, -2, "wtime");
   lua_pushcfunction(L, l_set_interrupted);
   lua_setfield(L, -2, "set_interrupted");
   lua_pushliteral(L, KILN_VERSION);

@@ -13,7 +13,7 @@ local ctraj = require "kiln.c.traj"
 local cunits = require "kiln.c.units"
 local crng = require "kiln.c.rng"
 
-local kiln = {version = core.version}
+local kiln = {version = core.version, wtime = core.wtime}
 kiln.__help = [[
 kiln ]] .. core.version .. [[ — atomistic simulation with classical potentials.
 Units: Å, eV, amu, fs, K, e (pressure in GPa, stress in eV/Å^3).
@@ -480,5 +480,14 @@ kiln.units: internal units are Å, eV, amu, fs, K, e.
       pressure: eV/A^3 GPa bar atm Pa           frequency: THz meV cm-1 rad/fs (E = ħω)
   kiln.units.kB (eV/K)  hbar (eV fs)  mvv2e (eV per amu Å^2/fs^2)
   eV_A3_to_GPa (GPa per eV/Å^3)  THz_to_radfs]]
+
+-- help() and plots are pure-Lua modules; loaded lazily so `require "kiln"` stays cheap
+setmetatable(kiln, {__index = function(t, k)
+  if k == "help" or k == "plot" then
+    local m = require("kiln." .. k)
+    rawset(t, k, m)
+    return m
+  end
+end})
 
 return kiln
