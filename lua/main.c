@@ -290,7 +290,7 @@ static void set_path(lua_State *L) {
     char *slash = strrchr(exe, '/');
     if (slash) {
       *slash = '\0';                        /* exe = the bin directory */
-      static const char *const rel[] = {"/../stdlib", "/../../../stdlib"};
+      static const char *const rel[] = {"/../stdlib", "/../../../stdlib", "/../share/kiln/stdlib"};
       char cand[PATH_MAX + 32], real[PATH_MAX];
       const char *found = NULL;
       for (size_t k = 0; k < sizeof rel / sizeof rel[0] && !found; k++) {
