@@ -66,7 +66,7 @@ layering:
 
 # Debian packages, installed only when missing (run as root, or with sudo available).
 DEB_PKGS = build-essential liblua5.4-dev libfftw3-dev libopenblas-dev liblapacke-dev libhdf5-dev \
-           libreadline-dev pkg-config gnuplot-nox lammps lammps-data
+           libreadline-dev pkg-config gnuplot-nox lammps lammps-data python3-ase
 deps:
 	@sh scripts/install_deps.sh $(DEB_PKGS)
 

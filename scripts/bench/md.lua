@@ -10,12 +10,12 @@ local kB = kiln.units.kB
 local atoms, pot, md, skin
 if system == "lj" then
   -- LJ melt in reduced units mapped onto eV/Å/amu: epsilon = 1 eV, sigma = 1 Å, m = 1 amu,
-  -- so tau = sqrt(m sigma^2 / epsilon) = sqrt(1/103.6427) fs; rho* = 0.8442, T* = 1.44.
+  -- so tau = sqrt(m sigma^2 / epsilon) = sqrt(103.6427) fs = 10.18 fs; rho* = 0.8442, T* = 1.44.
   local nrep = tonumber(arg[3] or "20")
   atoms = kiln.crystal.fcc{symbol="Ar", a=(4 / 0.8442)^(1/3)}:supercell(nrep, nrep, nrep)
   atoms:set_masses(1.0)
   pot = kiln.potential.lj{epsilon=1.0, sigma=1.0, cutoff=2.5}
-  local tau = math.sqrt(1 / kiln.units.mvv2e)
+  local tau = math.sqrt(kiln.units.mvv2e)
   atoms:set_velocities{T=1.44 / kB, seed=87287}
   md = kiln.md.verlet{dt=0.005 * tau}
   skin = 0.3
