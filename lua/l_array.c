@@ -395,23 +395,12 @@ static const luaL_Reg row_meta[] = {{"__newindex", l_row_newindex},
 
 int luaopen_kiln_c_array(lua_State *L) {
   kiln_l_newclass(L, KILN_L_ARRAY, array_meta, array_methods);
-  luaL_getmetatable(L, KILN_L_ARRAY);
-  lua_getfield(L, -1, "methods");
-  lua_pushcclosure(L, l_array_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  kiln_l_setindex(L, KILN_L_ARRAY, l_array_index);
   kiln_l_newclass(L, KILN_L_ARRAYROW, row_meta, row_methods);
-  luaL_getmetatable(L, KILN_L_ARRAYROW);
-  lua_getfield(L, -1, "methods");
-  lua_pushcclosure(L, l_row_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  kiln_l_setindex(L, KILN_L_ARRAYROW, l_row_index);
   lua_newtable(L);
   lua_pushcfunction(L, l_array_new);
   lua_setfield(L, -2, "new");
-  kiln_l_getmethods(L, KILN_L_ARRAY);
-  lua_setfield(L, -2, "methods");
-  luaL_getmetatable(L, KILN_L_ARRAY);
-  lua_setfield(L, -2, "metatable");
+  kiln_l_exportclass(L, KILN_L_ARRAY);
   return 1;
 }

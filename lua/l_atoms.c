@@ -773,10 +773,7 @@ static const luaL_Reg atoms_funcs[] = {{"new", l_atoms_new}, {NULL, NULL}};
 int luaopen_kiln_c_atoms(lua_State *L) {
   kiln_l_newclass(L, KILN_L_ATOMS, atoms_meta, atoms_methods);
   luaL_newlib(L, atoms_funcs);
-  kiln_l_getmethods(L, KILN_L_ATOMS);
-  lua_setfield(L, -2, "methods");
-  luaL_getmetatable(L, KILN_L_ATOMS);
-  lua_setfield(L, -2, "metatable");
+  kiln_l_exportclass(L, KILN_L_ATOMS);
   lua_createtable(L, 0, 0);
   for (int k = 0; builtin_arrays[k]; k++) {
     lua_pushstring(L, builtin_arrays[k]);

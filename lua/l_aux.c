@@ -400,3 +400,18 @@ void kiln_l_getmethods(lua_State *L, const char *tname) {
   lua_getfield(L, -1, "methods");
   lua_remove(L, -2);
 }
+
+void kiln_l_setindex(lua_State *L, const char *tname, lua_CFunction index) {
+  luaL_getmetatable(L, tname);
+  lua_getfield(L, -1, "methods");
+  lua_pushcclosure(L, index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+void kiln_l_exportclass(lua_State *L, const char *tname) {
+  kiln_l_getmethods(L, tname);
+  lua_setfield(L, -2, "methods");
+  luaL_getmetatable(L, tname);
+  lua_setfield(L, -2, "metatable");
+}

@@ -425,15 +425,8 @@ static const luaL_Reg md_funcs[] = {{"new", l_md_new}, {"styles", l_md_styles}, 
 
 int luaopen_kiln_c_md(lua_State *L) {
   kiln_l_newclass(L, KILN_L_MD, md_meta, md_methods);
-  luaL_getmetatable(L, KILN_L_MD);
-  lua_getfield(L, -1, "methods");
-  lua_pushcclosure(L, l_md_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  kiln_l_setindex(L, KILN_L_MD, l_md_index);
   luaL_newlib(L, md_funcs);
-  kiln_l_getmethods(L, KILN_L_MD);
-  lua_setfield(L, -2, "methods");
-  luaL_getmetatable(L, KILN_L_MD);
-  lua_setfield(L, -2, "metatable");
+  kiln_l_exportclass(L, KILN_L_MD);
   return 1;
 }

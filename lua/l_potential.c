@@ -209,15 +209,8 @@ static const luaL_Reg pot_funcs[] = {
 
 int luaopen_kiln_c_potential(lua_State *L) {
   kiln_l_newclass(L, KILN_L_POT, pot_meta, pot_methods);
-  luaL_getmetatable(L, KILN_L_POT);
-  lua_getfield(L, -1, "methods");
-  lua_pushcclosure(L, l_pot_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  kiln_l_setindex(L, KILN_L_POT, l_pot_index);
   luaL_newlib(L, pot_funcs);
-  kiln_l_getmethods(L, KILN_L_POT);
-  lua_setfield(L, -2, "methods");
-  luaL_getmetatable(L, KILN_L_POT);
-  lua_setfield(L, -2, "metatable");
+  kiln_l_exportclass(L, KILN_L_POT);
   return 1;
 }

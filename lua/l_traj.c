@@ -157,9 +157,6 @@ static const luaL_Reg traj_funcs[] = {{"open", l_traj_open}, {NULL, NULL}};
 int luaopen_kiln_c_traj(lua_State *L) {
   kiln_l_newclass(L, KILN_L_TRAJ, traj_meta, traj_methods);
   luaL_newlib(L, traj_funcs);
-  kiln_l_getmethods(L, KILN_L_TRAJ);
-  lua_setfield(L, -2, "methods");
-  luaL_getmetatable(L, KILN_L_TRAJ);
-  lua_setfield(L, -2, "metatable");
+  kiln_l_exportclass(L, KILN_L_TRAJ);
   return 1;
 }

@@ -117,6 +117,12 @@ int kiln_l_traj_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observe
 void kiln_l_newclass(lua_State *L, const char *tname, const luaL_Reg *mm, const luaL_Reg *methods);
 /* Push the method table of class tname. */
 void kiln_l_getmethods(lua_State *L, const char *tname);
+/* Set __index of class tname to the closure index with the method table as upvalue 1
+ * (for classes with computed fields besides their methods). */
+void kiln_l_setindex(lua_State *L, const char *tname, lua_CFunction index);
+/* Store the method table and the metatable of class tname in the table on top of the
+ * stack, as fields "methods" and "metatable". */
+void kiln_l_exportclass(lua_State *L, const char *tname);
 
 /* Module openers (registered in package.preload by kiln_l_openlibs). */
 int luaopen_kiln_c_array(lua_State *L);

@@ -190,6 +190,20 @@ static kiln_status make_tgroup(hid_t parent, const char *name, int rank, const h
   return st;
 }
 
+/* Write wdata to (or, with wdata NULL, read rdata from) row `row` of dataset ds whose
+ * dataspace sp has the given rank and dims. Negative on an HDF5 error. */
+static herr_t row_io(hid_t ds, hid_t sp, hid_t memtype, int rank, const hsize_t *dims, hsize_t row,
+                     const void *wdata, void *rdata) {
+  hsize_t start[3] = {row, 0, 0}, count[3];
+  for (int k = 0; k < rank; k++) count[k] = k ? dims[k] : 1;
+  H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
+  hid_t ms = H5Screate_simple(rank, count, NULL);
+  herr_t r = wdata ? H5Dwrite(ds, memtype, ms, sp, H5P_DEFAULT, wdata)
+                   : H5Dread(ds, memtype, ms, sp, H5P_DEFAULT, rdata);
+  H5Sclose(ms);
+  return r;
+}
+
 /* Append one row to dataset path (row = all inner elements). */
 static kiln_status append_row(hid_t f, const char *path, hid_t memtype, const void *data, const char *file,
                               kiln_error *err) {
@@ -197,7 +211,7 @@ static kiln_status append_row(hid_t f, const char *path, hid_t memtype, const vo
   if (ds < 0) return h5err(err, file, "open dataset", path);
   hid_t sp = H5Dget_space(ds);
   int rank = H5Sget_simple_extent_ndims(sp);
-  hsize_t dims[3] = {0, 0, 0}, start[3] = {0, 0, 0}, count[3];
+  hsize_t dims[3] = {0, 0, 0};
   H5Sget_simple_extent_dims(sp, dims, NULL);
   H5Sclose(sp);
   hsize_t old = dims[0];
@@ -207,12 +221,8 @@ static kiln_status append_row(hid_t f, const char *path, hid_t memtype, const vo
     st = h5err(err, file, "extend dataset", path);
   } else {
     sp = H5Dget_space(ds);
-    start[0] = old;
-    for (int k = 0; k < rank; k++) count[k] = k ? dims[k] : 1;
-    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t ms = H5Screate_simple(rank, count, NULL);
-    if (H5Dwrite(ds, memtype, ms, sp, H5P_DEFAULT, data) < 0) st = h5err(err, file, "write dataset", path);
-    H5Sclose(ms);
+    if (row_io(ds, sp, memtype, rank, dims, old, data, NULL) < 0)
+      st = h5err(err, file, "write dataset", path);
     H5Sclose(sp);
   }
   H5Dclose(ds);
@@ -226,19 +236,15 @@ static kiln_status read_row(hid_t f, const char *path, hid_t memtype, hsize_t i,
   if (ds < 0) return h5err(err, file, "open dataset", path);
   hid_t sp = H5Dget_space(ds);
   int rank = H5Sget_simple_extent_ndims(sp);
-  hsize_t dims[3] = {0, 0, 0}, start[3] = {0, 0, 0}, count[3];
+  hsize_t dims[3] = {0, 0, 0};
   H5Sget_simple_extent_dims(sp, dims, NULL);
   kiln_status st = KILN_OK;
   if (rank < 1 || rank > 3 || i >= dims[0]) {
     st = KILN_FAIL(err, KILN_EFORMAT, "%s: dataset '%s' has %llu rows, cannot read row %llu", file, path,
                    (unsigned long long)dims[0], (unsigned long long)i);
   } else {
-    start[0] = i;
-    for (int k = 0; k < rank; k++) count[k] = k ? dims[k] : 1;
-    H5Sselect_hyperslab(sp, H5S_SELECT_SET, start, NULL, count, NULL);
-    hid_t ms = H5Screate_simple(rank, count, NULL);
-    if (H5Dread(ds, memtype, ms, sp, H5P_DEFAULT, data) < 0) st = h5err(err, file, "read dataset", path);
-    H5Sclose(ms);
+    if (row_io(ds, sp, memtype, rank, dims, i, NULL, data) < 0)
+      st = h5err(err, file, "read dataset", path);
   }
   H5Sclose(sp);
   H5Dclose(ds);
@@ -625,12 +631,6 @@ done:
   return KILN_OK;
 }
 
-static int nonzero3(const double (*v)[3], size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (v[i][0] != 0.0 || v[i][1] != 0.0 || v[i][2] != 0.0) return 1;
-  return 0;
-}
-
 kiln_status kilni_h5md_write_all(const char *file, const kiln_opts *o, kiln_atoms *const *frames,
                                  size_t nframes, int append, kiln_error *err) {
   const char *what = "h5md write";
@@ -643,8 +643,8 @@ kiln_status kilni_h5md_write_all(const char *file, const kiln_opts *o, kiln_atom
   unsigned w = KILN_TRAJ_POS;
   int anyv = 0, anyf = 0;
   for (size_t k = 0; k < nframes; k++) {
-    anyv |= nonzero3((const double(*)[3])frames[k]->v, frames[k]->n);
-    anyf |= nonzero3((const double(*)[3])frames[k]->f, frames[k]->n);
+    anyv |= kilni_nonzero3((const double(*)[3])frames[k]->v, frames[k]->n);
+    anyf |= kilni_nonzero3((const double(*)[3])frames[k]->f, frames[k]->n);
   }
   if (vel > 0 || (vel < 0 && anyv)) w |= KILN_TRAJ_VEL;
   if (frc > 0 || (frc < 0 && anyf)) w |= KILN_TRAJ_FORCE;

@@ -464,3 +464,15 @@ kiln_status kiln_io_write(const char *file, const char *format, const kiln_opts 
   default: return KILN_FAIL(err, KILN_EINVAL, "bad format");
   }
 }
+
+int kilni_nonzero3(const double (*v)[3], size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i][0] != 0.0 || v[i][1] != 0.0 || v[i][2] != 0.0) return 1;
+  return 0;
+}
+
+kiln_status kilni_read_done(kiln_atoms *a, kiln_atoms **out, kiln_status st) {
+  if (st) kiln_atoms_free(a);
+  else *out = a;
+  return st;
+}

@@ -68,6 +68,13 @@ char *kilni_fmt_real_dot(char *buf, double v);
 /* Last path component. */
 const char *kilni_basename(const char *path);
 
+/* ---- atoms */
+/* 1 if any of the n rows of v (velocities, forces) is nonzero. */
+int kilni_nonzero3(const double (*v)[3], size_t n);
+/* The end of a single-structure reader: on success *out = a, else a is freed.
+ * Returns st. */
+kiln_status kilni_read_done(kiln_atoms *a, kiln_atoms **out, kiln_status st);
+
 /* ---- options */
 /* index option: *has = 0 when absent. */
 kiln_status kilni_opt_index(const kiln_opts *o, const char *what, int *has, long *index,

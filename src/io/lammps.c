@@ -371,12 +371,7 @@ done:
   free(img);
   free(ids);
   free(q);
-  if (st) {
-    kiln_atoms_free(a);
-    return st;
-  }
-  *out = a;
-  return KILN_OK;
+  return kilni_read_done(a, out, st);
 }
 
 /* ------------------------------------------------------------ data: write */
@@ -465,8 +460,7 @@ kiln_status kiln_lammps_data_write(const char *file, const kiln_opts *o, const k
   for (size_t i = 1; i < n && use_ids; i++)
     if (ids[i].id == ids[i - 1].id) use_ids = 0;
   free(ids);
-  int vel = 0;
-  for (size_t i = 0; i < n && !vel; i++) vel = a->v[i][0] != 0.0 || a->v[i][1] != 0.0 || a->v[i][2] != 0.0;
+  const int vel = kilni_nonzero3((const double (*)[3])a->v, n);
 
   kilni_writer w;
   if ((st = kilni_writer_open(&w, file, 0, err))) return st;
@@ -712,12 +706,7 @@ done:
   free(val);
   free(elem);
   free(ord);
-  if (st) {
-    kiln_atoms_free(a);
-    return st;
-  }
-  *out = a;
-  return KILN_OK;
+  return kilni_read_done(a, out, st);
 }
 
 /* Expect one more line holding a value after an ITEM line. */

@@ -225,12 +225,7 @@ kiln_status kiln_poscar_read(const char *file, const kiln_opts *o, kiln_atoms **
 done:
   kilni_reader_close(&r);
   free(flags);
-  if (st) {
-    kiln_atoms_free(a);
-    return st;
-  }
-  *out = a;
-  return KILN_OK;
+  return kilni_read_done(a, out, st);
 }
 
 kiln_status kiln_poscar_write(const char *file, const kiln_opts *o, const kiln_atoms *a,
@@ -253,8 +248,7 @@ kiln_status kiln_poscar_write(const char *file, const kiln_opts *o, const kiln_a
   const kiln_prop *sel = kiln_atoms_prop_get(a, "selective_dynamics");
   if (sel && (sel->kind == KILN_VAL_STR || sel->ncols != 3))
     return KILN_FAIL(err, KILN_EINVAL, "writing '%s': prop 'selective_dynamics' must be 3 boolean columns", file);
-  int vel = 0;
-  for (size_t i = 0; i < n && !vel; i++) vel = a->v[i][0] != 0.0 || a->v[i][1] != 0.0 || a->v[i][2] != 0.0;
+  const int vel = kilni_nonzero3((const double (*)[3])a->v, n);
 
   kilni_writer w;
   if ((st = kilni_writer_open(&w, file, 0, err))) return st;

@@ -1,6 +1,6 @@
 /* src/md/kernels.c: the O(N) loops every integrator shares: kicks, drifts,
- * kinetic energy and velocity scaling. Element-wise loops are threaded for
- * large systems (results do not depend on the thread count); the kinetic-energy
+ * kinetic energy and velocity scaling, and the velocity-Verlet step built from
+ * them. Element-wise loops are threaded for large systems (results do not depend on the thread count); the kinetic-energy
  * sum is serial so that runs are reproducible bit for bit. */
 #include "md_internal.h"
 #include "kiln/units.h"
@@ -52,4 +52,19 @@ void kilni_md_scale(kiln_atoms *a, double s) {
     v[i][1] *= s;
     v[i][2] *= s;
   }
+}
+
+kiln_status kilni_md_verlet_pre(kiln_md *md, kiln_atoms *a, kilni_md_vop op, kiln_error *err) {
+  if (op) {
+    kiln_status st = op(md, a, 0.5 * md->dt, err);
+    if (st) return st;
+  }
+  kilni_md_kick(a, 0.5 * md->dt);
+  kilni_md_drift(a, md->dt);
+  return KILN_OK;
+}
+
+kiln_status kilni_md_verlet_post(kiln_md *md, kiln_atoms *a, kilni_md_vop op, kiln_error *err) {
+  kilni_md_kick(a, 0.5 * md->dt);
+  return op ? op(md, a, 0.5 * md->dt, err) : KILN_OK;
 }

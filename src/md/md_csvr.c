@@ -24,28 +24,16 @@ typedef struct csvr_state {
 
 static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
   csvr_state *s = md->state;
-  kiln_status st = kilni_md_need_T(md, o, "md csvr", err);
-  if (st) return st;
-  if ((st = kiln_opts_num(o, "md csvr", "tau", 0, 0.0, &s->tau, err))) return st;
-  if (!(s->tau > 0.0) || !isfinite(s->tau))
-    return KILN_FAIL(err, KILN_EINVAL, "md csvr: tau must be a positive time in fs (got %g)",
-                     s->tau);
   s->reservoir = 0.0;
-  return KILN_OK;
+  return kilni_md_thermostat_opts(md, o, "md csvr", "tau", &s->tau, err);
 }
 
 static kiln_status rescale(kiln_md *md, kiln_atoms *a, double h, kiln_error *err) {
   csvr_state *s = md->state;
-  const double nf = kiln_atoms_dof(a);
-  if (!(nf >= 1.0))
-    return KILN_FAIL(err, KILN_EINVAL, "md csvr: %zu atoms have no thermal degrees of freedom",
-                     a->n);
-  const double K = 0.5 * kilni_md_mvv(a);
-  if (!(K > 0.0))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     "md csvr: the kinetic energy is zero, so velocities cannot be rescaled "
-                     "(give the atoms initial velocities, e.g. a:set_velocities{T=%g})",
-                     md->T);
+  double nf, mvv;
+  kiln_status st = kilni_md_thermal(md, a, "md csvr", &nf, &mvv, err);
+  if (st) return st;
+  const double K = 0.5 * mvv;
   const double Kt = 0.5 * nf * KILN_KB * md->T;
   const double c = exp(-h / s->tau);
   const double r1 = kiln_rng_normal(&md->rng);
@@ -60,16 +48,11 @@ static kiln_status rescale(kiln_md *md, kiln_atoms *a, double h, kiln_error *err
 }
 
 static kiln_status pre_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  kiln_status st = rescale(md, a, 0.5 * md->dt, err);
-  if (st) return st;
-  kilni_md_kick(a, 0.5 * md->dt);
-  kilni_md_drift(a, md->dt);
-  return KILN_OK;
+  return kilni_md_verlet_pre(md, a, rescale, err);
 }
 
 static kiln_status post_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  kilni_md_kick(a, 0.5 * md->dt);
-  return rescale(md, a, 0.5 * md->dt, err);
+  return kilni_md_verlet_post(md, a, rescale, err);
 }
 
 static double reservoir(const kiln_md *md) { return ((const csvr_state *)md->state)->reservoir; }

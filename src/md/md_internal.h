@@ -32,9 +32,21 @@ void kilni_md_forces_mark(kiln_md *md, const kiln_atoms *a, const kiln_pot *pot,
 /* Fill md->thermo from the atoms, md->last and the style's reservoir. */
 void kilni_md_thermo_fill(kiln_md *md, const kiln_atoms *a);
 
-/* For thermostats: require option T (parsed into md->T by the framework) and T > 0. */
-kiln_status kilni_md_need_T(const kiln_md *md, const kiln_opts *o, const char *what,
-                            kiln_error *err);
+/* For thermostats: require option T (parsed into md->T by the framework) and T > 0,
+ * and the relaxation-time option `key` (fs, required, finite and > 0) into *time. */
+kiln_status kilni_md_thermostat_opts(const kiln_md *md, const kiln_opts *o, const char *what,
+                                     const char *key, double *time, kiln_error *err);
+/* What a velocity-scaling thermostat acts on: *nf = kiln_atoms_dof(a), which must be
+ * >= 1, and *mvv = kilni_md_mvv(a) (2 K, eV), which must be > 0; else KILN_EINVAL. */
+kiln_status kilni_md_thermal(const kiln_md *md, const kiln_atoms *a, const char *what,
+                             double *nf, double *mvv, kiln_error *err);
+
+/* A velocity operation over a time h (fs), e.g. a thermostat's half step. */
+typedef kiln_status (*kilni_md_vop)(kiln_md *md, kiln_atoms *a, double h, kiln_error *err);
+/* Velocity Verlet wrapped in op (NULL: plain NVE), symmetric over the step:
+ *   pre_force:  op(dt/2) B(dt/2) A(dt)      post_force: B(dt/2) op(dt/2) */
+kiln_status kilni_md_verlet_pre(kiln_md *md, kiln_atoms *a, kilni_md_vop op, kiln_error *err);
+kiln_status kilni_md_verlet_post(kiln_md *md, kiln_atoms *a, kilni_md_vop op, kiln_error *err);
 
 /* v += h * f / m (h in fs; the unit factor 1/KILN_MVV2E is applied here). */
 void kilni_md_kick(kiln_atoms *a, double h);

@@ -17,14 +17,8 @@ typedef struct langevin_state {
 
 static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
   langevin_state *s = md->state;
-  kiln_status st = kilni_md_need_T(md, o, "md langevin", err);
-  if (st) return st;
-  if ((st = kiln_opts_num(o, "md langevin", "damping", 0, 0.0, &s->damping, err))) return st;
-  if (!(s->damping > 0.0) || !isfinite(s->damping))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     "md langevin: damping must be a positive time in fs (got %g)", s->damping);
   s->reservoir = 0.0;
-  return KILN_OK;
+  return kilni_md_thermostat_opts(md, o, "md langevin", "damping", &s->damping, err);
 }
 
 /* exact OU step over dt for every atom; returns the kinetic energy removed (eV) */
@@ -55,9 +49,7 @@ static kiln_status pre_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
 }
 
 static kiln_status post_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  (void)err;
-  kilni_md_kick(a, 0.5 * md->dt);
-  return KILN_OK;
+  return kilni_md_verlet_post(md, a, NULL, err);
 }
 
 static double reservoir(const kiln_md *md) {

@@ -23,12 +23,8 @@ typedef struct nhc_state {
 static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
   nhc_state *s = md->state;
   const char *what = "md nosehoover";
-  kiln_status st = kilni_md_need_T(md, o, what, err);
+  kiln_status st = kilni_md_thermostat_opts(md, o, what, "tau", &s->tau, err);
   if (st) return st;
-  if ((st = kiln_opts_num(o, what, "tau", 0, 0.0, &s->tau, err))) return st;
-  if (!(s->tau > 0.0) || !isfinite(s->tau))
-    return KILN_FAIL(err, KILN_EINVAL, "%s: tau must be a positive time in fs (got %g)", what,
-                     s->tau);
   if ((st = kiln_opts_int(o, what, "chain", 1, 3, &s->M, err))) return st;
   if (s->M < 1 || s->M > NHC_MAX)
     return KILN_FAIL(err, KILN_EINVAL, "%s: chain must be between 1 and %d thermostats (got %ld)",
@@ -57,16 +53,10 @@ static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
 static kiln_status chain(kiln_md *md, kiln_atoms *a, double h, kiln_error *err) {
   nhc_state *s = md->state;
   const long M = s->M;
-  const double nf = kiln_atoms_dof(a), kT = KILN_KB * md->T;
-  if (!(nf >= 1.0))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     "md nosehoover: %zu atoms have no thermal degrees of freedom", a->n);
-  double K2 = kilni_md_mvv(a); /* 2 K, eV */
-  if (!(K2 > 0.0))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     "md nosehoover: the kinetic energy is zero, so the chain cannot act "
-                     "(give the atoms initial velocities, e.g. a:set_velocities{T=%g})",
-                     md->T);
+  const double kT = KILN_KB * md->T;
+  double nf, K2; /* K2 = 2 K, eV */
+  kiln_status st = kilni_md_thermal(md, a, "md nosehoover", &nf, &K2, err);
+  if (st) return st;
   double *Q = s->Q, *eta = s->eta, *ve = s->veta, G[NHC_MAX];
   s->nf = nf;
   s->kT = kT;
@@ -105,16 +95,11 @@ static kiln_status chain(kiln_md *md, kiln_atoms *a, double h, kiln_error *err) 
 }
 
 static kiln_status pre_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  kiln_status st = chain(md, a, 0.5 * md->dt, err);
-  if (st) return st;
-  kilni_md_kick(a, 0.5 * md->dt);
-  kilni_md_drift(a, md->dt);
-  return KILN_OK;
+  return kilni_md_verlet_pre(md, a, chain, err);
 }
 
 static kiln_status post_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  kilni_md_kick(a, 0.5 * md->dt);
-  return chain(md, a, 0.5 * md->dt, err);
+  return kilni_md_verlet_post(md, a, chain, err);
 }
 
 static double reservoir(const kiln_md *md) {

@@ -16,16 +16,11 @@ static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
 }
 
 static kiln_status pre_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  (void)err;
-  kilni_md_kick(a, 0.5 * md->dt);
-  kilni_md_drift(a, md->dt);
-  return KILN_OK;
+  return kilni_md_verlet_pre(md, a, NULL, err);
 }
 
 static kiln_status post_force(kiln_md *md, kiln_atoms *a, kiln_error *err) {
-  (void)err;
-  kilni_md_kick(a, 0.5 * md->dt);
-  return KILN_OK;
+  return kilni_md_verlet_post(md, a, NULL, err);
 }
 
 const kiln_md_style kiln_md_verlet_style = {

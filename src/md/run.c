@@ -11,13 +11,33 @@
 #include <unistd.h>
 #include "md_internal.h"
 
-kiln_status kilni_md_need_T(const kiln_md *md, const kiln_opts *o, const char *what,
-                            kiln_error *err) {
+kiln_status kilni_md_thermostat_opts(const kiln_md *md, const kiln_opts *o, const char *what,
+                                     const char *key, double *time, kiln_error *err) {
   if (!kiln_opts_get(o, "T"))
     return KILN_FAIL(err, KILN_EINVAL, "%s: missing option 'T' (target temperature, K)", what);
   if (!(md->T > 0.0))
     return KILN_FAIL(err, KILN_EINVAL, "%s: T must be a positive temperature in K (got %g)", what,
                      md->T);
+  kiln_status st = kiln_opts_num(o, what, key, 0, 0.0, time, err);
+  if (st) return st;
+  if (!(*time > 0.0) || !isfinite(*time))
+    return KILN_FAIL(err, KILN_EINVAL, "%s: %s must be a positive time in fs (got %g)", what, key,
+                     *time);
+  return KILN_OK;
+}
+
+kiln_status kilni_md_thermal(const kiln_md *md, const kiln_atoms *a, const char *what,
+                             double *nf, double *mvv, kiln_error *err) {
+  *nf = kiln_atoms_dof(a);
+  if (!(*nf >= 1.0))
+    return KILN_FAIL(err, KILN_EINVAL, "%s: %zu atoms have no thermal degrees of freedom", what,
+                     a->n);
+  *mvv = kilni_md_mvv(a);
+  if (!(*mvv > 0.0))
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: the kinetic energy is zero, so velocities cannot be rescaled "
+                     "(give the atoms initial velocities, e.g. a:set_velocities{T=%g})",
+                     what, md->T);
   return KILN_OK;
 }
 

@@ -610,3 +610,20 @@ kiln_status eam_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
   }
   return KILN_OK;
 }
+
+double **eam_rows(long nrows, long n) {
+  double **t = calloc((size_t)nrows, sizeof *t);
+  if (!t) return NULL;
+  for (long i = 0; i < nrows; i++)
+    if (!(t[i] = calloc((size_t)n + 1, sizeof(double)))) {
+      eam_free_rows(t, nrows);
+      return NULL;
+    }
+  return t;
+}
+
+void eam_free_rows(double **rows, long nrows) {
+  if (!rows) return;
+  for (long i = 0; i < nrows; i++) free(rows[i]);
+  free(rows);
+}

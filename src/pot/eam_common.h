@@ -75,6 +75,10 @@ void eam_spline(int n, double delta, const double *f, double *spline);
  * with p->nrho, nr, drho, dr, rhomax, cut set: build all splines. */
 kiln_status eam_finish(eam_pot *p, double *const *frho, double *const *rhor,
                        double *const *z2r, kiln_error *err);
+/* nrows zeroed rows of n+1 doubles (1-based tables f[1..n]); NULL when out of memory. */
+double **eam_rows(long nrows, long n);
+/* Free eam_rows' result (NULL allowed). */
+void eam_free_rows(double **rows, long nrows);
 int eam_map_species(const void *state, const char *symbol);
 kiln_status eam_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
                         kiln_pot_work *w, kiln_error *err);

@@ -135,3 +135,12 @@ kiln_status kilni_pairtab_check(const kilni_pairtab *pt, const kiln_atoms *a,
                          what, pt->sym[x], pt->sym[y]);
   return KILN_OK;
 }
+
+kiln_status kilni_pairtab_init(kilni_pairtab *pt, int *shift, const kiln_opts *o,
+                               const char *what, int np, const char *const *names,
+                               kiln_error *err) {
+  kiln_status st = kilni_pairtab_parse(pt, o, what, np, names, err);
+  if (!st) st = kiln_opts_bool(o, what, "shift", 1, 0, shift, err);
+  if (!st) st = kiln_opts_check_unused(o, what, err);
+  return st;
+}

@@ -156,14 +156,11 @@ static kiln_status eam_init(void **state, double *cutoff, const kiln_opts *o, ki
   p->drho = drho;
   p->rhomax = rhomax;
   p->cut = cut;
-  fr = calloc((size_t)nfile, sizeof *fr);
-  rr = calloc((size_t)nfile, sizeof *rr);
-  zz = calloc((size_t)nz, sizeof *zz);
+  fr = eam_rows(nfile, p->nrho);
+  rr = eam_rows(nfile, p->nr);
+  zz = eam_rows(nz, p->nr);
   if (!fr || !rr || !zz) goto oom;
   for (int i = 0; i < nfile; i++) {
-    fr[i] = calloc((size_t)p->nrho + 1, sizeof(double));
-    rr[i] = calloc((size_t)p->nr + 1, sizeof(double));
-    if (!fr[i] || !rr[i]) goto oom;
     for (int m = 1; m <= p->nrho; m++)
       fr[i][m] = lagrange(ff[i].frho, ff[i].nrho, ff[i].drho, (m - 1) * drho);
     for (int m = 1; m <= p->nr; m++)
@@ -171,8 +168,6 @@ static kiln_status eam_init(void **state, double *cutoff, const kiln_opts *o, ki
   }
   for (int i = 0, n = 0; i < nfile; i++)
     for (int j = 0; j <= i; j++, n++) {
-      zz[n] = calloc((size_t)p->nr + 1, sizeof(double));
-      if (!zz[n]) goto oom;
       for (int m = 1; m <= p->nr; m++) {
         double r = (m - 1) * dr;
         double zi = lagrange(ff[i].zr, ff[i].nr, ff[i].dr, r);
@@ -188,15 +183,9 @@ fail:
   eam_free(p);
   p = NULL;
 done:
-  if (fr)
-    for (int i = 0; i < nfile; i++) free(fr[i]);
-  if (rr)
-    for (int i = 0; i < nfile; i++) free(rr[i]);
-  if (zz)
-    for (int i = 0; i < nz; i++) free(zz[i]);
-  free(fr);
-  free(rr);
-  free(zz);
+  eam_free_rows(fr, nfile);
+  eam_free_rows(rr, nfile);
+  eam_free_rows(zz, nz);
   for (int i = 0; i < nfile; i++) funcfl_free(&ff[i]);
   if (st) return st;
   *state = p;

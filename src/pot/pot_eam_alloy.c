@@ -78,9 +78,9 @@ static kiln_status alloy_init(void **state, double *cutoff, const kiln_opts *o,
   p->cut = cut;
   p->rhomax = (double)(nrho - 1) * drho;
   nz = nel * (nel + 1) / 2;
-  fr = calloc((size_t)nel, sizeof *fr);
-  rr = calloc((size_t)nel, sizeof *rr);
-  zz = calloc((size_t)nz, sizeof *zz);
+  fr = eam_rows(nel, nrho);
+  rr = eam_rows(nel, nr);
+  zz = eam_rows(nz, nr);
   if (!fr || !rr || !zz) goto oom;
   for (long i = 0; i < nel; i++) {
     char desc[96];
@@ -90,9 +90,6 @@ static kiln_status alloy_init(void **state, double *cutoff, const kiln_opts *o,
     if ((st = eam_rd_words(&rd, 2, desc, err))) goto fail;
     if ((st = eam_rd_int(&rd, 0, "atomic number", &z, err))) goto fail;
     if ((st = eam_rd_double(&rd, 1, "mass", &mass, err))) goto fail;
-    fr[i] = calloc((size_t)nrho + 1, sizeof(double));
-    rr[i] = calloc((size_t)nr + 1, sizeof(double));
-    if (!fr[i] || !rr[i]) goto oom;
     snprintf(desc, sizeof desc, "F(rho) of element %s", p->names[i]);
     if ((st = eam_rd_values(&rd, nrho, fr[i] + 1, desc, err))) goto fail;
     snprintf(desc, sizeof desc, "rho(r) of element %s", p->names[i]);
@@ -101,8 +98,6 @@ static kiln_status alloy_init(void **state, double *cutoff, const kiln_opts *o,
   for (long i = 0, n = 0; i < nel; i++)
     for (long j = 0; j <= i; j++, n++) {
       char desc[96];
-      zz[n] = calloc((size_t)nr + 1, sizeof(double));
-      if (!zz[n]) goto oom;
       snprintf(desc, sizeof desc, "r*phi(r) of pair %s-%s", p->names[i], p->names[j]);
       if ((st = eam_rd_values(&rd, nr, zz[n] + 1, desc, err))) goto fail;
     }
@@ -132,15 +127,9 @@ fail:
   p = NULL;
 done:
   eam_rd_close(&rd);
-  if (fr)
-    for (long i = 0; i < nel; i++) free(fr[i]);
-  if (rr)
-    for (long i = 0; i < nel; i++) free(rr[i]);
-  if (zz)
-    for (long i = 0; i < nz; i++) free(zz[i]);
-  free(fr);
-  free(rr);
-  free(zz);
+  eam_free_rows(fr, nel);
+  eam_free_rows(rr, nel);
+  eam_free_rows(zz, nz);
   if (st) return st;
   *state = p;
   *cutoff = p->cut;

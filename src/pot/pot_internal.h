@@ -2,6 +2,7 @@
  * registry (not part of the public API). */
 #ifndef KILN_POT_INTERNAL_H
 #define KILN_POT_INTERNAL_H
+#include <stdlib.h>
 #include "kiln/potential.h"
 
 /* Every style record, declared from styles.def. */
@@ -14,6 +15,30 @@
  * kiln_neigh fills nhalf[i] with the row length for a half list). */
 static inline size_t kilni_half_end(const kiln_neigh *nl, size_t i) {
   return nl->offset[i] + (size_t)nl->nhalf[i];
+}
+
+/* Scratch growth (outside hot loops): p itself if it holds need elements (and is not
+ * NULL), else a fresh block of alloc >= need elements of size bytes (p is freed, the
+ * contents are lost). NULL when out of memory, with *cap = 0. */
+static inline void *kilni_grow(void *p, size_t *cap, size_t need, size_t alloc, size_t size) {
+  if (p && need <= *cap) return p;
+  free(p);
+  p = malloc(alloc * size);
+  *cap = p ? alloc : 0;
+  return p;
+}
+
+/* el[k] = tmap[type of the owner of extended atom k] for every atom of nl (local and
+ * ghost), *el grown as needed (capacity *cap). */
+static inline kiln_status kilni_ext_elements(int32_t **el, size_t *cap, const kiln_atoms *a,
+                                             const kiln_neigh *nl, const int32_t *tmap,
+                                             const char *what, kiln_error *err) {
+  const size_t ne = nl->n + nl->ng;
+  if (!(*el = kilni_grow(*el, cap, ne, ne + ne / 4 + 16, sizeof **el)))
+    return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory (%zu atoms)", what, ne);
+  int32_t *e = *el;
+  for (size_t k = 0; k < ne; k++) e[k] = tmap[a->type[nl->owner[k]]];
+  return KILN_OK;
 }
 
 /* Mark which of the style's elements occur in the atoms: used[el] = 1 for every
@@ -39,6 +64,11 @@ typedef struct {
   unsigned char *set;                       /* nel*nel */
 } kilni_pairtab;
 
+/* The common start of a pair style's init: kilni_pairtab_parse, the `shift` option
+ * (default false) and the check that no option is left unused. */
+kiln_status kilni_pairtab_init(kilni_pairtab *pt, int *shift, const kiln_opts *o,
+                               const char *what, int np, const char *const *names,
+                               kiln_error *err);
 kiln_status kilni_pairtab_parse(kilni_pairtab *pt, const kiln_opts *o, const char *what,
                                 int np, const char *const *names, kiln_error *err);
 void kilni_pairtab_free(kilni_pairtab *pt);

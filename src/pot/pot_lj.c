@@ -41,9 +41,7 @@ static kiln_status lj_init(void **state, double *cutoff, const kiln_opts *o, kil
   const char *what = "potential lj";
   lj_state *s = calloc(1, sizeof *s);
   if (!s) return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what);
-  kiln_status st = kilni_pairtab_parse(&s->pt, o, what, 2, names, err);
-  if (!st) st = kiln_opts_bool(o, what, "shift", 1, 0, &s->shift, err);
-  if (!st) st = kiln_opts_check_unused(o, what, err);
+  kiln_status st = kilni_pairtab_init(&s->pt, &s->shift, o, what, 2, names, err);
   const int nel = s->pt.nel;
   if (!st && !(s->coef = calloc((size_t)nel * nel, sizeof *s->coef)))
     st = KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what);
@@ -152,33 +150,15 @@ static kiln_status lj_compute(void *state, const kiln_atoms *a, const kiln_neigh
   const int nel = s->pt.nel, multi = nel > 1;
   kiln_status st = kilni_pairtab_check(&s->pt, a, w->tmap, "potential lj", err);
   if (st) return st;
-  const size_t ne = nl->n + nl->ng;
-  if (multi) {
-    if (ne > s->te_cap || !s->te) {
-      free(s->te);
-      s->te_cap = ne + ne / 4 + 16;
-      s->te = malloc(s->te_cap * sizeof *s->te);
-      if (!s->te) {
-        s->te_cap = 0;
-        return KILN_FAIL(err, KILN_ENOMEM, "potential lj: out of memory");
-      }
-    }
-    for (size_t k = 0; k < ne; k++) s->te[k] = w->tmap[a->type[nl->owner[k]]];
-  }
+  if (multi && (st = kilni_ext_elements(&s->te, &s->te_cap, a, nl, w->tmap, "potential lj", err)))
+    return st;
   size_t maxrow = 0;
   for (size_t i = 0; i < nl->n; i++)
     if ((size_t)nl->nhalf[i] > maxrow) maxrow = (size_t)nl->nhalf[i];
   const size_t stride = 2 * maxrow + 8;
   const size_t need = stride * (size_t)w->nthreads;
-  if (need > s->buf_cap || !s->buf) {
-    free(s->buf);
-    s->buf_cap = need + need / 4;
-    s->buf = malloc(s->buf_cap * sizeof *s->buf);
-    if (!s->buf) {
-      s->buf_cap = 0;
-      return KILN_FAIL(err, KILN_ENOMEM, "potential lj: out of memory");
-    }
-  }
+  if (!(s->buf = kilni_grow(s->buf, &s->buf_cap, need, need + need / 4, sizeof *s->buf)))
+    return KILN_FAIL(err, KILN_ENOMEM, "potential lj: out of memory (%zu row entries)", need);
   double *buf0 = s->buf;
   const int pa = (w->want & KILN_EVAL_PERATOM) && w->e;
   const int ef = 1; /* the energy is nearly free in the two-pass kernel: always computed */

@@ -35,9 +35,7 @@ static kiln_status morse_init(void **state, double *cutoff, const kiln_opts *o,
   const char *what = "potential morse";
   morse_state *s = calloc(1, sizeof *s);
   if (!s) return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what);
-  kiln_status st = kilni_pairtab_parse(&s->pt, o, what, 3, names, err);
-  if (!st) st = kiln_opts_bool(o, what, "shift", 1, 0, &s->shift, err);
-  if (!st) st = kiln_opts_check_unused(o, what, err);
+  kiln_status st = kilni_pairtab_init(&s->pt, &s->shift, o, what, 3, names, err);
   const int nel = s->pt.nel;
   if (!st && !(s->coef = calloc((size_t)nel * nel, sizeof *s->coef)))
     st = KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what);
@@ -81,17 +79,8 @@ static kiln_status morse_compute(void *state, const kiln_atoms *a, const kiln_ne
   const int nel = s->pt.nel;
   kiln_status st = kilni_pairtab_check(&s->pt, a, w->tmap, "potential morse", err);
   if (st) return st;
-  const size_t ne = nl->n + nl->ng;
-  if (ne > s->te_cap || !s->te) {
-    free(s->te);
-    s->te_cap = ne + ne / 4 + 16;
-    s->te = malloc(s->te_cap * sizeof *s->te);
-    if (!s->te) {
-      s->te_cap = 0;
-      return KILN_FAIL(err, KILN_ENOMEM, "potential morse: out of memory");
-    }
-  }
-  for (size_t k = 0; k < ne; k++) s->te[k] = w->tmap[a->type[nl->owner[k]]];
+  if ((st = kilni_ext_elements(&s->te, &s->te_cap, a, nl, w->tmap, "potential morse", err)))
+    return st;
   const int32_t *te = s->te;
   const morse_coef *coef = s->coef;
   const int pa = (w->want & KILN_EVAL_PERATOM) && w->e;

@@ -64,21 +64,11 @@ static int small_int(double x) {
 
 static kiln_status sw_init(void **state, double *cutoff, const kiln_opts *o, kiln_error *err) {
   const char *what = "potential sw";
-  const char *file = NULL;
-  kiln_status st = kiln_opts_str(o, what, "file", 0, NULL, &file, err);
-  if (st) return st;
   sw_state *s = calloc(1, sizeof *s);
   if (!s) return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what);
-  st = kilni_triplet_read(&s->tf, what, file, NPAR, names, o, err);
+  kiln_status st = kilni_triplet_open(&s->tf, &s->checked, what, NPAR, names, o, err);
   if (st) { free(s); return st; }
-  st = kiln_opts_check_unused(o, what, err);
-  if (st) goto fail;
   s->nel = s->tf.nel;
-  if (s->tf.explicit_elements) {
-    st = kilni_triplet_check(&s->tf, what, NULL, err);
-    if (st) goto fail;
-    s->checked = 1;
-  }
   s->par = calloc((size_t)s->tf.nentry + 1, sizeof *s->par);
   if (!s->par) { st = KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory", what); goto fail; }
   s->cutmax = 0;
@@ -144,35 +134,17 @@ static kiln_status sw_compute(void *state, const kiln_atoms *a, const kiln_neigh
   sw_state *s = state;
   const char *what = "potential sw";
   const int nel = s->nel;
-  const size_t n = nl->n, ntot = nl->n + nl->ng;
-  if (!s->checked) {
-    int use[KILN_MAX_SPECIES];
-    kilni_triplet_present(&s->tf, a, w->tmap, use);
-    kiln_status st = kilni_triplet_check(&s->tf, what, use, err);
-    if (st) return st;
-  }
-  /* scratch: element of every extended atom, per-thread neighbor buffers */
-  size_t maxnb = 0;
-  for (size_t i = 0; i < n; i++) {
-    size_t c = nl->offset[i + 1] - nl->offset[i];
-    if (c > maxnb) maxnb = c;
-  }
+  const size_t n = nl->n;
+  size_t maxnb;
+  kiln_status st = kilni_triplet_prepare(&s->tf, s->checked, what, a, nl, w->tmap, &s->elem,
+                                         &s->elem_cap, &maxnb, err);
+  if (st) return st;
+  /* scratch: per-thread neighbor buffers */
   const int nthr = w->nthreads > 0 ? w->nthreads : 1;
   size_t need = (size_t)nthr * (maxnb + 1);
-  if (need > s->buf_cap) {
-    free(s->buf);
-    s->buf = malloc(need * sizeof *s->buf);
-    s->buf_cap = s->buf ? need : 0;
-    if (!s->buf) return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory (%zu neighbors)", what, need);
-  }
-  if (ntot > s->elem_cap) {
-    free(s->elem);
-    s->elem = malloc((ntot + 1) * sizeof *s->elem);
-    s->elem_cap = s->elem ? ntot : 0;
-    if (!s->elem) return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory (%zu atoms)", what, ntot);
-  }
-  int32_t *elem = s->elem;
-  for (size_t k = 0; k < ntot; k++) elem[k] = w->tmap[a->type[nl->owner[k]]];
+  if (!(s->buf = kilni_grow(s->buf, &s->buf_cap, need, need, sizeof *s->buf)))
+    return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory (%zu neighbors)", what, need);
+  const int32_t *elem = s->elem;
 
   const double (*xe)[3] = (const double (*)[3])nl->xe;
   const int32_t *p3 = s->tf.idx;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "pot/pot_internal.h"
 #include "pot/triplet_file.h"
 
 typedef struct { char *s; int line; } token;
@@ -321,4 +322,41 @@ void kilni_triplet_present(const kilni_triplet_file *tf, const kiln_atoms *a, co
   }
   for (int t = 0; t < a->nspecies && t < KILN_MAX_SPECIES; t++)
     if (seen[t] && tmap[t] >= 0 && tmap[t] < tf->nel) use[tmap[t]] = 1;
+}
+
+kiln_status kilni_triplet_open(kilni_triplet_file *tf, int *checked, const char *what,
+                               int nparam, const char *const *names, const kiln_opts *o,
+                               kiln_error *err) {
+  const char *file = NULL;
+  *checked = 0;
+  kiln_status st = kiln_opts_str(o, what, "file", 0, NULL, &file, err);
+  if (st) return st;
+  st = kilni_triplet_read(tf, what, file, nparam, names, o, err);
+  if (st) return st;
+  st = kiln_opts_check_unused(o, what, err);
+  if (!st && tf->explicit_elements) {
+    st = kilni_triplet_check(tf, what, NULL, err);
+    *checked = !st;
+  }
+  if (st) kilni_triplet_free(tf);
+  return st;
+}
+
+kiln_status kilni_triplet_prepare(const kilni_triplet_file *tf, int checked, const char *what,
+                                  const kiln_atoms *a, const kiln_neigh *nl,
+                                  const int32_t *tmap, int32_t **elem, size_t *elem_cap,
+                                  size_t *maxnb, kiln_error *err) {
+  if (!checked) {
+    int use[KILN_MAX_SPECIES];
+    kilni_triplet_present(tf, a, tmap, use);
+    kiln_status st = kilni_triplet_check(tf, what, use, err);
+    if (st) return st;
+  }
+  size_t m = 0;
+  for (size_t i = 0; i < nl->n; i++) {
+    size_t c = nl->offset[i + 1] - nl->offset[i];
+    if (c > m) m = c;
+  }
+  *maxnb = m;
+  return kilni_ext_elements(elem, elem_cap, a, nl, tmap, what, err);
 }

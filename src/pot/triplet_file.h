@@ -16,6 +16,7 @@
 #ifndef KILN_POT_TRIPLET_FILE_H
 #define KILN_POT_TRIPLET_FILE_H
 #include "kiln/atoms.h"
+#include "kiln/neigh.h"
 #include "kiln/opts.h"
 
 typedef struct kilni_triplet_file {
@@ -56,4 +57,20 @@ kiln_status kilni_triplet_bad(const kilni_triplet_file *tf, const char *what, in
  * mapped (through tmap) to element e exists. use has tf->nel slots. */
 void kilni_triplet_present(const kilni_triplet_file *tf, const kiln_atoms *a,
                            const int32_t *tmap, int *use);
+
+/* The common start of a style's init: the required `file` option, the file (with
+ * the `elements` option), the check that no option is left unused and, when the
+ * elements were given, kilni_triplet_check of every triplet (*checked = 1). On
+ * failure tf is freed. */
+kiln_status kilni_triplet_open(kilni_triplet_file *tf, int *checked, const char *what,
+                               int nparam, const char *const *names, const kiln_opts *o,
+                               kiln_error *err);
+
+/* The common start of a style's compute: unless checked, kilni_triplet_check of the
+ * elements present; *elem (capacity *elem_cap) grown and filled with the element of
+ * every extended atom; *maxnb = the longest neighbor row of a local atom. */
+kiln_status kilni_triplet_prepare(const kilni_triplet_file *tf, int checked, const char *what,
+                                  const kiln_atoms *a, const kiln_neigh *nl,
+                                  const int32_t *tmap, int32_t **elem, size_t *elem_cap,
+                                  size_t *maxnb, kiln_error *err);
 #endif

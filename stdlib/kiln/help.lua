@@ -230,6 +230,22 @@ local function doc_for(S, v, path)
 end
 
 -- Style records can carry options as one string (one option per line) or a list.
+-- Append heading and then lines (each after indent) to out, when there are lines.
+local function add_section(out, heading, lines, indent)
+  if #lines == 0 then return end
+  out[#out + 1] = heading
+  for _, l in ipairs(lines) do out[#out + 1] = (indent or "") .. l end
+end
+
+-- Append "  name  text" rows with the texts in one aligned column (nil: the name alone).
+local function add_aligned(out, names, texts)
+  local width = 0
+  for _, n in ipairs(names) do width = math.max(width, #n) end
+  for i, n in ipairs(names) do
+    out[#out + 1] = "  " .. n .. (texts[i] and (string.rep(" ", width - #n + 2) .. texts[i]) or "")
+  end
+end
+
 local function option_lines(opts)
   local out = {}
   if type(opts) == "string" then
@@ -253,11 +269,7 @@ local function render_style(S, rec, ctorname)
   out[#out + 1] = "  style:    " .. rec.name .. (rec.kind and (" (" .. rec.kind ..
                   (#flags > 0 and ("; " .. table.concat(flags, ", ")) or "") .. ")") or "")
   if rec.citation and rec.citation ~= "" then out[#out + 1] = "  citation: " .. rec.citation end
-  local opts = option_lines(rec.options)
-  if #opts > 0 then
-    out[#out + 1] = "  options:"
-    for _, l in ipairs(opts) do out[#out + 1] = "    " .. l end
-  end
+  add_section(out, "  options:", option_lines(rec.options), "    ")
   local extra = S.docs[name]
   if extra then out[#out + 1] = ""; out[#out + 1] = extra end
   out[#out + 1] = "  usage:    " .. name .. "{...}   (one table of named options)"
@@ -271,9 +283,8 @@ local function list_functions(S, t, path, sep, out, exclude, compact)
     return not k:match("^_") and is_callable(v) and not (exclude and exclude[k])
   end)
   if #names == 0 then return end
-  local width, docs, any = 0, {}, false
+  local docs, any = {}, false
   for i, n in ipairs(names) do
-    width = math.max(width, #n)
     local v = rawget(t, n)
     if v == nil then v = safe_index(t, n) end
     local d = firstline(doc_for(S, v, path .. sep .. n))
@@ -282,12 +293,7 @@ local function list_functions(S, t, path, sep, out, exclude, compact)
     docs[i] = d
     any = any or d ~= nil
   end
-  if any and not compact then
-    for i, n in ipairs(names) do
-      out[#out + 1] = "  " .. n .. (docs[i] and (string.rep(" ", width - #n + 2) .. docs[i]) or "")
-    end
-    return
-  end
+  if any and not compact then return add_aligned(out, names, docs) end
   local line = " "
   for _, n in ipairs(names) do
     if #line + #n + 1 > 78 then out[#out + 1] = line; line = " " end
@@ -309,16 +315,11 @@ local function render_module(S, mod, path)
   list_functions(S, mod, path, ".", fns, isstyle)
   if recs and #recs > 0 then
     out[#out + 1] = "Styles (help(" .. path .. ".<name>) for options):"
-    local width = 0
-    for _, r in ipairs(recs) do width = math.max(width, #r.name) end
-    for _, r in ipairs(recs) do
-      out[#out + 1] = "  " .. r.name .. string.rep(" ", width - #r.name + 2) .. (r.description or "")
-    end
+    local names, descs = {}, {}
+    for i, r in ipairs(recs) do names[i], descs[i] = r.name, r.description or "" end
+    add_aligned(out, names, descs)
   end
-  if #fns > 0 then
-    out[#out + 1] = "Functions:"
-    for _, l in ipairs(fns) do out[#out + 1] = l end
-  end
+  add_section(out, "Functions:", fns)
   local sub = sorted_keys(mod, function(k, v) return type(v) == "table" and not k:match("^_")
                                               and not is_callable(v) and not type_name(v) end)
   if #sub > 0 then out[#out + 1] = "Tables: " .. table.concat(sub, ", ") end
@@ -354,10 +355,7 @@ local function render_object(S, obj, tname, mt)
   if methods then
     local fns = {}
     list_functions(S, methods, tname, ":", fns, nil, text ~= nil)
-    if #fns > 0 then
-      out[#out + 1] = "Methods (obj:name(...)):"
-      for _, l in ipairs(fns) do out[#out + 1] = l end
-    end
+    add_section(out, "Methods (obj:name(...)):", fns)
   end
   return table.concat(out, "\n")
 end
@@ -368,10 +366,7 @@ local function render_class(S, methods, tname)
   out[#out + 1] = text and text or (tname .. " (a type)")
   local fns = {}
   list_functions(S, methods, tname, ":", fns, nil, text ~= nil)
-  if #fns > 0 then
-    out[#out + 1] = "Methods (obj:name(...)):"
-    for _, l in ipairs(fns) do out[#out + 1] = l end
-  end
+  add_section(out, "Methods (obj:name(...)):", fns)
   return table.concat(out, "\n")
 end
 
@@ -428,14 +423,13 @@ local function overview(S)
   local summary = {}
   for _, e in ipairs(S.docs.modules or {}) do summary[e[1]] = e[2] end
   out[#out + 1] = "Modules (help(kiln.<name>) for details):"
-  local width = 0
-  for _, m in ipairs(S.modules) do width = math.max(width, #m) end
-  for _, m in ipairs(S.modules) do
+  local descs = {}
+  for i, m in ipairs(S.modules) do
     local mod = safe_index(kiln, m)
-    local d = summary[m] or summary_of(type(mod) == "table" and rawget(mod, "__help"), "kiln." .. m)
-              or summary_of(S.docs["kiln." .. m], "kiln." .. m)
-    out[#out + 1] = "  " .. m .. (d and (string.rep(" ", width - #m + 2) .. d) or "")
+    descs[i] = summary[m] or summary_of(type(mod) == "table" and rawget(mod, "__help"), "kiln." .. m)
+               or summary_of(S.docs["kiln." .. m], "kiln." .. m)
   end
+  add_aligned(out, S.modules, descs)
   local extra = {}
   for _, e in ipairs(S.docs.modules or {}) do
     local name = e[1]
@@ -445,10 +439,7 @@ local function overview(S)
       extra[#extra + 1] = string.format('  require "kiln.%s"  %s', name, e[2] or "")
     end
   end
-  if #extra > 0 then
-    out[#out + 1] = "More modules:"
-    for _, l in ipairs(extra) do out[#out + 1] = l end
-  end
+  add_section(out, "More modules:", extra)
   local types = {}
   for k, v in pairs(debug.getregistry()) do
     if type(k) == "string" and k:match("^kiln%.%u") and type(v) == "table" then types[#types + 1] = k end
