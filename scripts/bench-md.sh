@@ -27,13 +27,13 @@ for s in $SYSTEMS; do
     l_loop=$(awk '/^Loop time of/ {print $4}' "$log")
     l_nat=$(awk '/^Loop time of/ {print $(NF-1)}' "$log")
     l_mem=$(awk '/memory allocation/ {print $(NF-1)}' "$log")   # MB, max over ranks
-    l_rate=$(awk -v t="$l_loop" -v n="$l_nat" -v s="$NSTEPS" -v b="$l_rate" 'BEGIN{r=n*s/t; printf "%.0f", r>b?r:b}')
+    l_rate=$(awk -v t="$l_loop" -v n="$l_nat" -v s="$NSTEPS" -v b="$l_rate" 'BEGIN{r=n*s/t; printf "%.0f", (r>b?r:b)}')
     k1=$(OMP_NUM_THREADS=1 /usr/bin/time -f "maxrss_kb %M" "$KILN" scripts/bench/md.lua "$s" "$NSTEPS" 2>"$OUT/kiln.$s.time")
-    k_rate=$(echo "$k1" | awk -v b="$k_rate" '{for(i=1;i<=NF;i++) if($i=="atomsteps_per_s") r=$(i+1)} END{printf "%.0f", r>b?r:b}')
+    k_rate=$(echo "$k1" | awk -v b="$k_rate" '{for(i=1;i<=NF;i++) if($i=="atomsteps_per_s") r=$(i+1)} END{printf "%.0f", (r>b?r:b)}')
     k_nat=$(echo "$k1" | awk '{for(i=1;i<=NF;i++) if($i=="natoms") print $(i+1)}')
     k_kb=$(awk '/maxrss_kb/ {print $2}' "$OUT/kiln.$s.time")
     k2=$(OMP_NUM_THREADS=2 "$KILN" scripts/bench/md.lua "$s" "$NSTEPS")
-    k2_rate=$(echo "$k2" | awk -v b="$k2_rate" '{for(i=1;i<=NF;i++) if($i=="atomsteps_per_s") r=$(i+1)} END{printf "%.0f", r>b?r:b}')
+    k2_rate=$(echo "$k2" | awk -v b="$k2_rate" '{for(i=1;i<=NF;i++) if($i=="atomsteps_per_s") r=$(i+1)} END{printf "%.0f", (r>b?r:b)}')
     echo "$k1" >> "$OUT/kiln.log"; echo "$k2" >> "$OUT/kiln.log"
   done
   awk -v s="$s" -v n="$k_nat" -v st="$NSTEPS" -v lr="$l_rate" -v kr="$k_rate" -v lm="$l_mem" \
