@@ -51,6 +51,17 @@ int kiln_l_fail(lua_State *L, const kiln_error *err, const char *what) {
   return luaL_error(L, "%s", msg);
 }
 
+void kiln_l_fix_index(kiln_error *err, long idx0, long idx1) {
+  if (!err || idx0 == idx1) return;
+  char from[48], to[48], out[sizeof err->msg];
+  snprintf(from, sizeof from, "index %ld ", idx0);
+  snprintf(to, sizeof to, "index %ld ", idx1);
+  const char *hit = strstr(err->msg, from);
+  if (!hit) return;
+  snprintf(out, sizeof out, "%.*s%s%s", (int)(hit - err->msg), err->msg, to, hit + strlen(from));
+  memcpy(err->msg, out, sizeof out);
+}
+
 void kiln_l_check(lua_State *L, kiln_status st, const kiln_error *err, const char *what) {
   if (st != KILN_OK) kiln_l_fail(L, err, what);
 }

@@ -71,6 +71,7 @@ static int l_io_read(lua_State *L) {
                  &err, "kiln.io.read");
   frames_box *fb = newframes(L);
   kiln_status st = kiln_io_read(file, NULL, o, &fb->f, &fb->n, &err);
+  if (st != KILN_OK && has_index && index > 0) kiln_l_fix_index(&err, index - 1, index);
   if (st == KILN_EIO) {
     luaL_pushfail(L);
     lua_pushstring(L, err.msg);
@@ -106,6 +107,8 @@ static int l_io_write(lua_State *L) {
   } else {
     luaL_argexpected(L, lua_istable(L, 2), 2, "kiln.Atoms or list of kiln.Atoms");
     n = lua_rawlen(L, 2);
+    if (n == 0 && append) return 0; /* appending nothing */
+    luaL_argcheck(L, n > 0, 2, "empty list: no structure to write");
     fr = lua_newuserdatauv(L, (n ? n : 1) * sizeof *fr, 0);
     for (size_t i = 0; i < n; i++) {
       lua_rawgeti(L, 2, (lua_Integer)i + 1);

@@ -390,6 +390,10 @@ static int l_md_index(lua_State *L) {
     if (!strcmp(k, "seed")) { lua_pushinteger(L, (lua_Integer)md->seed); return 1; }
     if (!strcmp(k, "style")) { lua_pushstring(L, md->style->name); return 1; }
   }
+  if (k && !md &&
+      (!strcmp(k, "step") || !strcmp(k, "time") || !strcmp(k, "dt") || !strcmp(k, "T") ||
+       !strcmp(k, "seed") || !strcmp(k, "style")))
+    luaL_error(L, "attempt to use a closed %s (field '%s')", KILN_L_MD, k);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;

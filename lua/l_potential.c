@@ -176,6 +176,10 @@ static int l_pot_index(lua_State *L) {
       return 1;
     }
   }
+  if (k && !b->p &&
+      (!strcmp(k, "cutoff") || !strcmp(k, "style") || !strcmp(k, "description") ||
+       !strcmp(k, "citation") || !strcmp(k, "parts")))
+    luaL_error(L, "attempt to use a closed %s (field '%s')", KILN_L_POT, k);
   lua_pushvalue(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;

@@ -52,7 +52,6 @@ static const luaL_Reg funcs[] = {{"new", l_rng_new}, {NULL, NULL}};
 int luaopen_kiln_c_rng(lua_State *L) {
   kiln_l_newclass(L, KILN_L_RNG, meta, methods);
   luaL_newlib(L, funcs);
-  kiln_l_getmethods(L, KILN_L_RNG);
-  lua_setfield(L, -2, "methods");
+  kiln_l_exportclass(L, KILN_L_RNG);
   return 1;
 }

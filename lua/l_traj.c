@@ -12,8 +12,9 @@ kiln_traj *kiln_l_checktraj(lua_State *L, int i) { return kiln_l_checkbox(L, i, 
 /* uv1: file name, uv2: mode */
 static int l_traj_open(lua_State *L) {
   const char *file = luaL_checkstring(L, 1);
-  static const char *const modes[] = {"r", "w", "a", NULL};
-  const char *mode = modes[luaL_checkoption(L, 2, "r", modes)];
+  const char *mode = luaL_optstring(L, 2, "r");
+  if (strcmp(mode, "r") && strcmp(mode, "w") && strcmp(mode, "a"))
+    luaL_argerror(L, 2, lua_pushfstring(L, "mode must be \"r\", \"w\" or \"a\", got '%s'", mode));
   kiln_l_box *b = kiln_l_newbox(L, KILN_L_TRAJ, 2);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
@@ -63,9 +64,10 @@ static int l_traj_read(lua_State *L) {
   long step = 0;
   double time = 0;
   kiln_error err;
-  kiln_l_check(L, kiln_traj_read(t, (long)(i > 0 ? i - 1 : i), (kiln_atoms **)&b->p, &step, &time,
-                                 &err),
-               &err, "traj:read");
+  kiln_status st = kiln_traj_read(t, (long)(i > 0 ? i - 1 : i), (kiln_atoms **)&b->p, &step,
+                                  &time, &err);
+  if (st != KILN_OK && i > 0) kiln_l_fix_index(&err, (long)i - 1, (long)i);
+  kiln_l_check(L, st, &err, "traj:read");
   lua_pushinteger(L, step);
   lua_pushnumber(L, time);
   return 3;

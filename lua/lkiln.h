@@ -54,6 +54,10 @@ kiln_traj *kiln_l_checktraj(lua_State *L, int i);
 const char *kiln_l_typename(lua_State *L, int i);
 /* Raise "what: msg" when st != KILN_OK (err->msg passed as %s). */
 void kiln_l_check(lua_State *L, kiln_status st, const kiln_error *err, const char *what);
+/* The core numbers frames from 0; rewrite "index <idx0> " in err->msg (a core
+ * range error for a frame index) as "index <idx1> " so users see their 1-based
+ * index. No-op when the text is absent. */
+void kiln_l_fix_index(kiln_error *err, long idx0, long idx1);
 /* Raise an error with exactly "what: msg" (luaL_error adds the position). */
 int kiln_l_fail(lua_State *L, const kiln_error *err, const char *what);
 

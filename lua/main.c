@@ -107,12 +107,22 @@ int kiln_cli_report(lua_State *L, int status) {
   return status;
 }
 
-/* A traceback frame worth showing in the REPL: not the C entry point and not
- * the interactive chunk itself. */
+static int has(const char *s, size_t n, const char *needle) {
+  size_t m = strlen(needle);
+  for (size_t k = 0; k + m <= n; k++)
+    if (memcmp(s + k, needle, m) == 0) return 1;
+  return 0;
+}
+
+/* A traceback frame worth showing in the REPL: Lua code other than the
+ * interactive chunk itself; not C functions (the one that raised, md:run,
+ * pcall), not the wrappers of the kiln stdlib that re-raise C errors. */
 static int interesting_frame(const char *s, size_t n) {
   while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
   if (n == 0) return 0;
-  if (n >= 9 && memcmp(s, "[C]: in ?", 9) == 0) return 0;
+  if (n >= 4 && memcmp(s, "[C]:", 4) == 0) return 0;
+  if (n >= 5 && memcmp(s, "(...", 4) == 0) return 0;   /* (...tail calls...) */
+  if (has(s, n, "kiln/init.lua:")) return 0;
   if (n >= 5 && memcmp(s, "stdin", 5) == 0)
     for (size_t k = 0; k + 13 <= n; k++)
       if (memcmp(s + k, "in main chunk", 13) == 0) return 0;

@@ -99,4 +99,8 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
 /* Same, with an internal neighbor list kept in the pot (skin 1 Å), for one-off use. */
 kiln_status kiln_pot_compute_once(kiln_pot *p, kiln_atoms *a, unsigned want,
                                   kiln_pot_result *res, kiln_error *err);
+/* Make the next evaluation rebuild every neighbor list the potential keeps itself (the
+ * list of kiln_pot_compute_once, the parts' lists of a sum). Used at checkpoints so that
+ * a resumed run is bit-identical to the uninterrupted one. */
+void kiln_pot_invalidate(kiln_pot *p);
 #endif

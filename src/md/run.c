@@ -2,7 +2,8 @@
  *
  * One step: style->pre_force -> kiln_pot_compute (energy, forces, virial; the
  * neighbor list is updated inside) -> style->post_force -> step++, time += dt ->
- * thermo (only when an observer fires) -> observers -> checkpoint -> progress.
+ * thermo (only when an observer fires) -> observers (forces are recomputed if they
+ * changed the atoms) -> checkpoint -> progress.
  * Nothing is allocated inside the loop. The core never calls Lua: a binding
  * wraps Lua functions as kiln_observer callbacks. */
 #include <math.h>
@@ -190,10 +191,15 @@ static kiln_status ensure_list(kiln_md *md, const kiln_pot *pot, double skin, ki
   return kiln_neigh_new(&md->nl, kind, rc, skin, err);
 }
 
-static kiln_status write_chk(kiln_md *md, const kiln_atoms *a, const char *file, long *last_chk,
-                             kiln_error *err) {
+/* The checkpoint invalidates md->nl; the lists a potential keeps itself (sum parts)
+ * must be rebuilt at the same step too, as they will be in a run resumed from the file. */
+static kiln_status write_chk(kiln_md *md, const kiln_atoms *a, kiln_pot *pot, const char *file,
+                             long *last_chk, kiln_error *err) {
   kiln_status st = kiln_md_checkpoint_write(md, a, file, err);
-  if (!st) *last_chk = md->step;
+  if (!st) {
+    *last_chk = md->step;
+    kiln_pot_invalidate(pot);
+  }
   return st;
 }
 
@@ -221,7 +227,11 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
   if ((st = check_atoms(a, err))) return st;
   if ((st = ensure_list(md, pot, skin, err))) return st;
 
-  if (!forces_valid(md, a, pot)) {
+  if (forces_valid(md, a, pot)) {
+    /* forces restored from a checkpoint: the potential's own lists start afresh, as
+     * they do in the run that wrote it */
+    if (m->fany_pot) kiln_pot_invalidate(pot);
+  } else {
     m->fvalid = 0;
     if ((st = kiln_pot_compute(pot, a, md->nl, want, &md->last, err))) return st;
   }
@@ -245,6 +255,8 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
       if (!have_thermo) {
         kilni_md_thermo_fill(md, a);
         have_thermo = 1;
+        /* observers may change the atoms (positions, cell, species, atoms added) */
+        kilni_md_forces_mark(md, a, pot, 0);
       }
       kiln_error oerr = {0};
       if ((st = ob->fn(ob->ud, md->step, a, &md->thermo, &oerr))) {
@@ -255,11 +267,21 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
         goto stop;
       }
     }
+    if (have_thermo) {
+      /* if an observer changed the atoms, the next half kick needs their new forces */
+      const int changed = !forces_valid(md, a, pot);
+      m->fvalid = 0;
+      if (changed && ((st = check_atoms(a, err)) ||
+                      (st = kiln_pot_compute(pot, a, md->nl, want, &md->last, err)))) {
+        kilni_md_thermo_fill(md, a);
+        return st;
+      }
+    }
     if (ro->checkpoint && ro->checkpoint_every > 0 && md->step % ro->checkpoint_every == 0)
-      if ((st = write_chk(md, a, ro->checkpoint, &last_chk, err))) goto stop;
+      if ((st = write_chk(md, a, pot, ro->checkpoint, &last_chk, err))) goto stop;
     if (ro->progress && ro->progress(ro->progress_ud, md->step - md->run_start, total)) {
       if (ro->checkpoint && last_chk != md->step &&
-          (st = write_chk(md, a, ro->checkpoint, &last_chk, err)))
+          (st = write_chk(md, a, pot, ro->checkpoint, &last_chk, err)))
         goto stop;
       st = KILN_FAIL(err, KILN_EINTR, "interrupted (after step %ld of %ld)",
                      md->step - md->run_start, total);
@@ -267,10 +289,13 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
     }
   }
   if (ro->checkpoint && last_chk != md->step)
-    st = write_chk(md, a, ro->checkpoint, &last_chk, err);
+    st = write_chk(md, a, pot, ro->checkpoint, &last_chk, err);
 
 stop:
   kilni_md_thermo_fill(md, a);
-  kilni_md_forces_mark(md, a, pot, 0);
+  if (m->fvalid && !forces_valid(md, a, pot))
+    m->fvalid = 0; /* an observer changed the atoms, then failed: forces are stale */
+  else
+    kilni_md_forces_mark(md, a, pot, 0);
   return st;
 }

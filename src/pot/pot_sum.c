@@ -63,6 +63,15 @@ kiln_status kilni_sum_state_new(void **state, double *cutoff, kiln_pot *const *p
   return KILN_OK;
 }
 
+void kilni_sum_invalidate(void *state) {
+  sum_state *s = state;
+  if (!s) return;
+  for (size_t k = 0; k < s->n; k++) {
+    if (s->nl[k]) kiln_neigh_invalidate(s->nl[k]);
+    kiln_pot_invalidate(s->parts[k]); /* nested sums */
+  }
+}
+
 static kiln_status sum_init(void **state, double *cutoff, const kiln_opts *o, kiln_error *err) {
   size_t n = kiln_opts_npos(o);
   if (n == 0)

@@ -349,3 +349,9 @@ kiln_status kiln_pot_compute_once(kiln_pot *p, kiln_atoms *a, unsigned want,
   }
   return kiln_pot_compute(p, a, p->own, want, res, err);
 }
+
+void kiln_pot_invalidate(kiln_pot *p) {
+  if (!p) return;
+  if (p->own) kiln_neigh_invalidate(p->own);
+  if (p->style == &kiln_pot_sum_style) kilni_sum_invalidate(p->state);
+}

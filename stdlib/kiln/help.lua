@@ -466,6 +466,9 @@ local function by_name(S, name)
     candidates[#candidates + 1] = "kiln." .. tname:sub(1, 1):upper() .. tname:sub(2) .. ":" .. meth
     if tname == "md" then candidates[#candidates + 1] = "kiln.Integrator:" .. meth end
     if tname == "pot" then candidates[#candidates + 1] = "kiln.Potential:" .. meth end
+    if tname == "traj" then candidates[#candidates + 1] = "kiln.Trajectory:" .. meth end
+    if tname == "a" or tname == "atoms" then candidates[#candidates + 1] = "kiln.Atoms:" .. meth end
+    if tname == "arr" then candidates[#candidates + 1] = "kiln.Array:" .. meth end
   end
   for _, path in ipairs(candidates) do
     if path == "kiln" and kiln then return nil, overview(S) end

@@ -34,14 +34,29 @@ end
 
 -- Call a C constructor from a Lua wrapper so that errors blame the user's line
 -- (not this file) and name the public function.
-local function construct(label, ctor, ...)
+-- onfail(msg), if given, may return a better message for a failed call.
+-- (Level 3 is the caller of the wrapper that calls this: keep it a plain call,
+-- not a tail call, in wrappers; `construct` tail-calls it, which keeps the level.)
+local function construct_h(label, onfail, ctor, ...)
   local ok, r, msg = pcall(ctor, ...)
   if ok then return r, msg end   -- msg: a constructor's nil, msg
   if type(r) == "string" then
     r = r:gsub("^[^\n]-init%.lua:%d+: ", "")
     r = r:gsub("^(bad argument #%d+ to )'[^']*'", "%1'" .. label .. "'")
+    if onfail then r = onfail(r) or r end
   end
   error(r, 3)
+end
+
+local function construct(label, ctor, ...) return construct_h(label, nil, ctor, ...) end
+
+-- A C module function under its public name: errors blame the caller's line
+-- and name `label` (not the internal kiln.c.* module) in messages.
+local function public(label, cfn)
+  return function(...)
+    local r, msg = construct(label, cfn, ...)
+    return r, msg
+  end
 end
 
 -- A class table: the C method table, callable as a constructor.
@@ -140,6 +155,20 @@ kiln.Atoms: a configuration. Units: positions Å, velocities Å/fs, forces eV/Å
                               built-ins positions velocities forces masses symbols numbers ids)
   a:close()                   free now (also <close>)]])
 
+-- Call a C method from a Lua method so that errors blame the user's line and
+-- name the method (arguments counted as in a method call: self is not #1).
+local function cmethod(name, cfn, ...)
+  local ok, r = pcall(cfn, ...)
+  if ok then return r end
+  if type(r) == "string" then
+    r = r:gsub("^[^\n]-init%.lua:%d+: ", "")
+    r = r:gsub("^bad argument #(%d+) to '[^']*'", function(n)
+      return "bad argument #" .. (tonumber(n) - 1) .. " to '" .. name .. "'"
+    end)
+  end
+  error(r, 3)
+end
+
 -- a.info: a proxy table over a:info() that is also callable as a method
 local info_proxies = setmetatable({}, {__mode = "k"})
 local c_info, c_set_info = Atoms.info, Atoms.set_info
@@ -147,10 +176,11 @@ local function info_proxy(a)
   local p = info_proxies[a]
   if p then return p end
   p = setmetatable({}, {
-    __index = function(_, k) return c_info(a, k) end,
-    __newindex = function(_, k, v) c_info(a, k, v) end,
-    __call = function(_, self, ...) return c_info(self, ...) end,
-    __pairs = function() return next, c_info(a), nil end,
+    -- (no tail calls to cmethod: it blames the caller two frames up)
+    __index = function(_, k) local v = cmethod("info", c_info, a, k); return v end,
+    __newindex = function(_, k, v) cmethod("info", c_info, a, k, v) end,
+    __call = function(_, self, ...) local v = cmethod("info", c_info, self, ...); return v end,
+    __pairs = function() local t = cmethod("info", c_info, a); return next, t, nil end,
     __tostring = function()
       local t, keys = c_info(a), {}
       for k in pairs(t) do keys[#keys + 1] = k end
@@ -181,20 +211,6 @@ atoms_mt.__newindex = function(a, k, v)
                       tostring(k)), 2)
 end
 
--- Call a C method from a Lua method so that errors blame the user's line and
--- name the method (arguments counted as in a method call: self is not #1).
-local function cmethod(name, cfn, ...)
-  local ok, r = pcall(cfn, ...)
-  if ok then return r end
-  if type(r) == "string" then
-    r = r:gsub("^[^\n]-init%.lua:%d+: ", "")
-    r = r:gsub("^bad argument #(%d+) to '[^']*'", function(n)
-      return "bad argument #" .. (tonumber(n) - 1) .. " to '" .. name .. "'"
-    end)
-  end
-  error(r, 3)
-end
-
 local c_set_velocities = Atoms.set_velocities
 local function check_keys(fname, t, allowed)
   for k in pairs(t) do
@@ -209,7 +225,7 @@ function Atoms:set_velocities(v)
   end
   check_keys("set_velocities", v, {T = true, seed = true, exact = true, zero_momentum = true})
   local T = v.T
-  if type(T) ~= "number" or T < 0 then
+  if type(T) ~= "number" or not (T >= 0 and T < math.huge) then
     error("set_velocities: T must be a temperature >= 0 K (got " .. tostring(T) .. ")", 2)
   end
   local n = #self
@@ -240,8 +256,15 @@ function Atoms:rattle(o)
   if type(o) ~= "table" then argerror("rattle", 1, "table", o) end
   check_keys("rattle", o, {sigma = true, seed = true})
   local sigma = o.sigma or 0.001
+  if type(sigma) ~= "number" or not (sigma >= 0 and sigma < math.huge) then
+    error("rattle: sigma must be a finite length >= 0 Å (got " .. tostring(sigma) .. ")", 2)
+  end
+  local seed = o.seed or 1
+  if math.type(seed) ~= "integer" and not (type(seed) == "number" and seed == math.floor(seed)) then
+    error("rattle: seed must be an integer (got " .. tostring(seed) .. ")", 2)
+  end
   local n = #self
-  local g = crng.new(o.seed or 1, 2):normal(n, 3)
+  local g = crng.new(seed, 2):normal(n, 3)
   local x = self:positions()
   for i = 1, n do
     for d = 1, 3 do x:set(i, d, x:get(i, d) + sigma * g:get(i, d)) end
@@ -304,7 +327,9 @@ end
 
 ---------------------------------------------------------------- kiln.crystal
 kiln.crystal = {}
-for k, f in pairs(ccrystal) do kiln.crystal[k] = f end
+for k, f in pairs(ccrystal) do
+  kiln.crystal[k] = type(f) == "function" and public("kiln.crystal." .. k, f) or f
+end
 kiln.crystal.__help = [[
 kiln.crystal: builders returning a new kiln.Atoms (conventional cells, lengths in Å).
   fcc{symbol=, a=} (4 atoms)   bcc{symbol=, a=} (2)   sc{symbol=, a=} (1)   diamond{symbol=, a=} (8)
@@ -323,10 +348,27 @@ local function style_record(rec, kind, make)
                              rec.citation ~= "" and "\nCitation: " .. rec.citation or "",
                              rec.options ~= "" and "\nOptions:\n  " ..
                                rec.options:gsub("\n$", ""):gsub("\n", "\n  ") or "")
+  -- top-level option names documented by the style ("name=..." at a line start)
+  local known, known_list = {}, {}
+  for name in (rec.options or ""):gmatch("%f[^\n%z]%s*([%a_][%w_]*)=") do
+    if not known[name] then known[name] = true; known_list[#known_list + 1] = name end
+  end
   return setmetatable(rec, {
     __call = function(_, opts)
       if opts ~= nil and type(opts) ~= "table" then argerror(label, 1, "options table", opts) end
-      local r = construct(label, make, rec.name, opts)
+      local r = construct_h(label, function(msg)
+        -- a misspelt option usually shows up first as a missing required one
+        -- ("cutof" -> "missing option 'cutoff'"): name the unknown key instead
+        if #known_list == 0 or type(opts) ~= "table" or not msg:find("missing option", 1, true) then
+          return nil
+        end
+        for k in pairs(opts) do
+          if type(k) == "string" and not known[k] then
+            return string.format("%s %s: unknown option '%s' (options: %s)", kind, rec.name, k,
+                                 table.concat(known_list, ", "))
+          end
+        end
+      end, make, rec.name, opts)
       return r
     end,
     __tostring = function() return label .. " (" .. kind .. " style: " .. rec.description .. ")" end,
@@ -454,10 +496,10 @@ function Trajectory:frames()
 end
 
 kiln.io = {
-  read = cio.read,
-  write = cio.write,
-  guess_format = cio.guess_format,
-  trajectory = ctraj.open,
+  read = public("kiln.io.read", cio.read),
+  write = public("kiln.io.write", cio.write),
+  guess_format = public("kiln.io.guess_format", cio.guess_format),
+  trajectory = public("kiln.io.trajectory", ctraj.open),
   __help = [[
 kiln.io: structure files and trajectories (formats: extxyz, lammps-data, lammps-dump,
 vasp, h5md; guessed from the file name or given as format=).
@@ -480,6 +522,20 @@ kiln.units: internal units are Å, eV, amu, fs, K, e.
       pressure: eV/A^3 GPa bar atm Pa           frequency: THz meV cm-1 rad/fs (E = ħω)
   kiln.units.kB (eV/K)  hbar (eV fs)  mvv2e (eV per amu Å^2/fs^2)
   eV_A3_to_GPa (GPa per eV/Å^3)  THz_to_radfs]]
+
+-- Fields of the other userdata types are read-only: say so instead of Lua's
+-- "attempt to index a kiln.Potential value".
+for _, c in ipairs{{cpot, "kiln.Potential", "options are fixed when it is made"},
+                   {cmd, "kiln.Integrator", "make a new integrator to change dt, T, ..."},
+                   {ctraj, "kiln.Trajectory", "use traj:append"},
+                   {crng, "kiln.Rng", "use its methods"}} do
+  local mt = c[1].metatable
+  if mt and mt.__newindex == nil then
+    mt.__newindex = function(_, k, _)
+      error(string.format("cannot set field '%s' of a %s (read-only; %s)", tostring(k), c[2], c[3]), 2)
+    end
+  end
+end
 
 -- help() and plots are pure-Lua modules; loaded lazily so `require "kiln"` stays cheap
 setmetatable(kiln, {__index = function(t, k)

@@ -55,6 +55,21 @@ static kiln_pot *lj(int shift) {
   return p;
 }
 
+/* the same LJ as the only part of a "sum" (the sum keeps its own neighbor lists) */
+static kiln_pot *lj_sum(void) {
+  kiln_opts *o = NULL, *c = NULL;
+  kiln_pot *p = NULL;
+  CHECK_OK(kiln_opts_new(&o, &err));
+  CHECK_OK(kiln_opts_add_table(o, NULL, &c, &err));
+  CHECK_OK(kiln_opts_add_str(c, "style", "lj", &err));
+  CHECK_OK(kiln_opts_add_num(c, "epsilon", 0.0104, &err));
+  CHECK_OK(kiln_opts_add_num(c, "sigma", 3.40, &err));
+  CHECK_OK(kiln_opts_add_num(c, "cutoff", 8.5, &err));
+  CHECK_OK(kiln_pot_new(&p, "sum", o, &err));
+  kiln_opts_free(o);
+  return p;
+}
+
 /* md from "key=value" pairs (numbers only) */
 static kiln_status make_md(kiln_md **md, const char *style, const char *spec) {
   kiln_opts *o = NULL;
@@ -309,9 +324,9 @@ static kiln_md *fresh_md(const char *style) {
   return md;
 }
 
-static void resume_identity(const char *style) {
+static void resume_identity(const char *style, int sum) {
   const char *fa = "build/test_md_A.chk", *fb = "build/test_md_B.chk", *fc = "build/test_md_C.chk";
-  kiln_pot *p = lj(0);
+  kiln_pot *p = sum ? lj_sum() : lj(0);
   kiln_atoms *a0 = argon(3, 5.26);
   set_velocities(a0, 40.0, 21);
 
@@ -393,10 +408,13 @@ static void resume_identity(const char *style) {
   remove(fa); remove(fb); remove(fc);
 }
 
-TEST(test_resume_langevin) { resume_identity("langevin"); }
-TEST(test_resume_nosehoover) { resume_identity("nosehoover"); }
-TEST(test_resume_csvr) { resume_identity("csvr"); }
-TEST(test_resume_verlet) { resume_identity("verlet"); }
+TEST(test_resume_langevin) { resume_identity("langevin", 0); }
+TEST(test_resume_nosehoover) { resume_identity("nosehoover", 0); }
+TEST(test_resume_csvr) { resume_identity("csvr", 0); }
+TEST(test_resume_verlet) { resume_identity("verlet", 0); }
+/* a potential with its own neighbor lists (the parts of a sum): checkpoints must
+ * reset those as well, or the resumed run differs in the last bits */
+TEST(test_resume_sum) { resume_identity("langevin", 1); }
 
 static kiln_status fail_at_7(void *ud, long step, kiln_atoms *a, const kiln_thermo *th,
                              kiln_error *e) {
@@ -440,6 +458,51 @@ TEST(test_interrupt_and_observers) {
   kiln_md_free(md);
   kiln_pot_free(p);
   kiln_atoms_free(a);
+}
+
+/* an observer that changes the atoms at one step: moves atom 1, strains the cell */
+typedef struct poke {
+  long at;
+} poke;
+
+static kiln_status poke_atoms(void *ud, long step, kiln_atoms *a, const kiln_thermo *th,
+                              kiln_error *e) {
+  (void)th;
+  const poke *pk = ud;
+  if (step != pk->at) return KILN_OK;
+  a->x[0][0] += 0.3;
+  double cell[3][3];
+  memcpy(cell, a->cell, sizeof cell);
+  cell[0][0] *= 1.01;
+  return kiln_atoms_set_cell(a, cell, 1, e);
+}
+
+/* The next step after an observer changed the atoms starts from the forces of the new
+ * configuration: the same as stopping the run there, changing them and running on. */
+TEST(test_observer_changes_atoms) {
+  kiln_pot *p = lj(0);
+  kiln_atoms *a = argon(2, 5.26), *b = NULL;
+  set_velocities(a, 30.0, 7);
+  CHECK_OK(kiln_atoms_copy(&b, a, &err));
+  kiln_md *ma = NULL, *mb = NULL;
+  CHECK_OK(make_md(&ma, "verlet", "dt=5"));
+  CHECK_OK(make_md(&mb, "verlet", "dt=5"));
+  poke pk = {.at = 10};
+  kiln_observer ob = {poke_atoms, &pk, 1};
+  kiln_md_run_opts ro = {.obs = &ob, .nobs = 1};
+  CHECK_OK(kiln_md_run(ma, a, p, 20, &ro, &err));
+  CHECK_OK(kiln_md_run(mb, b, p, 10, NULL, &err));
+  CHECK_OK(poke_atoms(&pk, 10, b, NULL, &err));
+  CHECK_OK(kiln_md_run(mb, b, p, 10, NULL, &err));
+  CHECK(ma->step == 20 && mb->step == 20);
+  CHECK(memcmp(a->x, b->x, a->n * sizeof *a->x) == 0);
+  CHECK(memcmp(a->v, b->v, a->n * sizeof *a->v) == 0);
+  CHECK(ma->thermo.etot == mb->thermo.etot);
+  kiln_md_free(ma);
+  kiln_md_free(mb);
+  kiln_atoms_free(a);
+  kiln_atoms_free(b);
+  kiln_pot_free(p);
 }
 
 static void truncate_file(const char *src, const char *dst, long keep) {
@@ -565,11 +628,13 @@ int main(void) {
   RUN(test_thermo);
   RUN(test_nve);
   RUN(test_interrupt_and_observers);
+  RUN(test_observer_changes_atoms);
   RUN(test_checkpoint_errors);
   RUN(test_resume_langevin);
   RUN(test_resume_nosehoover);
   RUN(test_resume_csvr);
   RUN(test_resume_verlet);
+  RUN(test_resume_sum);
   RUN(test_langevin_canonical);
   RUN(test_csvr_canonical);
   RUN(test_nosehoover_canonical);

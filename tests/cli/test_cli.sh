@@ -82,6 +82,13 @@ out=$(printf 'nosuch()\nprint("after")\n' | "$KILN" 2>"$T/err"); rc=$?
 check pipe_error_continues "after" "$out"
 contains pipe_error_message "kiln: stdin:1: attempt to call a nil value (global 'nosuch')" "$(cat "$T/err")"
 check pipe_error_rc 1 $rc
+# a REPL error raised by a C function called from the typed chunk: one line, no
+# traceback; an error inside a function defined earlier keeps its traceback
+err=$(printf 'error("x")\nkiln.crystal.fcc{symbol="Cu", a=3.6}:supercell(0)\n' | "$KILN" 2>&1)
+check pipe_error_short "kiln: stdin:1: x
+kiln: stdin:1: bad argument #1 to 'supercell' (positive integer expected)" "$err"
+err=$(printf 'function f() error("deep") end\nf()\n' | "$KILN" 2>&1)
+contains pipe_error_traceback "in function 'f'" "$err"
 out=$(printf 'if true then\n' | "$KILN" 2>&1); rc=$?
 contains pipe_eof_in_chunk "'end' expected" "$out"
 check pipe_ok_rc 0 "$(printf 'x = 1\n' | "$KILN" >/dev/null; echo $?)"
