@@ -88,8 +88,8 @@ kiln_status kiln_atoms_supercell(kiln_atoms **out, const kiln_atoms *a, int na, 
                                  kiln_error *err);
 
 double kiln_atoms_kinetic_energy(const kiln_atoms *a);   /* eV */
-/* Degrees of freedom used for the temperature: 3n - 3 when all three directions
- * are periodic (total momentum conserved), else 3n. */
+/* Degrees of freedom used for the temperature: 3n - 3 for n > 1 (interatomic forces
+ * conserve the total momentum, periodic or not; as LAMMPS' compute temp), 3 for n = 1. */
 double kiln_atoms_dof(const kiln_atoms *a);
 double kiln_atoms_temperature(const kiln_atoms *a);      /* K */
 void kiln_atoms_zero_momentum(kiln_atoms *a);

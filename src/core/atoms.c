@@ -589,8 +589,8 @@ double kiln_atoms_kinetic_energy(const kiln_atoms *a) {
 
 double kiln_atoms_dof(const kiln_atoms *a) {
   double n = (double)a->n;
-  if (a->n > 1 && a->pbc[0] && a->pbc[1] && a->pbc[2]) return 3.0 * n - 3.0;
-  return 3.0 * n;
+  /* pair forces conserve the total momentum with or without periodic boundaries */
+  return a->n > 1 ? 3.0 * n - 3.0 : 3.0 * n;
 }
 
 double kiln_atoms_temperature(const kiln_atoms *a) {

@@ -9,8 +9,9 @@
  *   last potential result: f64 energy, virial[9], stress[9]
  *   atoms: u64 n | f64 cell[9] | i32 pbc[3] | i32 nspecies + nspecies x 8 chars
  *          i32 type[n] | f64 mass[n] | i64 id[n] | f64 x[3n], v[3n], f[3n]
- *   "KILNEND\0"
- * Written to file.tmp, flushed and synced, then renamed over file. */
+ *   "KILNEND\0" | u64 FNV-1a hash of every byte before it
+ * The hash catches corruption that the structural checks cannot see (for example a
+ * damaged thermostat state). Written to file.tmp.<pid>, flushed and synced, then renamed over file. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,19 +22,29 @@
 
 #define CHK_MAGIC "KILNMDCK"
 #define CHK_END "KILNEND"
-#define CHK_VERSION 1u
+#define CHK_VERSION 2u
 #define CHK_BOM 0x01020304u
 #define CHK_MAXNAME 64
 
 /* ------------------------------------------------------------------ write */
 
+/* 64-bit FNV-1a over a byte range, continuing from h */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t bytes) {
+  const unsigned char *b = p;
+  for (size_t k = 0; k < bytes; k++) h = (h ^ b[k]) * 0x100000001b3ull;
+  return h;
+}
+#define FNV_OFFSET 0xcbf29ce484222325ull
+
 typedef struct writer {
   FILE *f;
   int ok;
+  uint64_t hash;
 } writer;
 
 static void put(writer *w, const void *p, size_t size, size_t count) {
   if (w->ok && count && fwrite(p, size, count, w->f) != count) w->ok = 0;
+  w->hash = fnv1a(w->hash, p, size * count);
 }
 static void put_u32(writer *w, uint32_t v) { put(w, &v, sizeof v, 1); }
 static void put_i32(writer *w, int32_t v) { put(w, &v, sizeof v, 1); }
@@ -46,10 +57,10 @@ kiln_status kiln_md_checkpoint_write(kiln_md *md, const kiln_atoms *a, const cha
   if (!md || !a || !file || !file[0])
     return KILN_FAIL(err, KILN_EINVAL, "checkpoint write: integrator, atoms and file are required");
   char tmp[4096];
-  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", file) >= sizeof tmp)
+  if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", file, (long)getpid()) >= sizeof tmp)
     return KILN_FAIL(err, KILN_EINVAL, "checkpoint write: file name too long (%zu characters)",
                      strlen(file));
-  writer w = {fopen(tmp, "wb"), 1};
+  writer w = {fopen(tmp, "wb"), 1, FNV_OFFSET};
   if (!w.f)
     return KILN_FAIL(err, KILN_EIO, "%s: cannot open for writing: %s", tmp, strerror(errno));
 
@@ -87,6 +98,8 @@ kiln_status kiln_md_checkpoint_write(kiln_md *md, const kiln_atoms *a, const cha
   put(&w, a->v, sizeof *a->v, a->n);
   put(&w, a->f, sizeof *a->f, a->n);
   put(&w, CHK_END, 1, 8);
+  uint64_t hash = w.hash;
+  put(&w, &hash, sizeof hash, 1);
 
   int e = 0;
   if (!w.ok || fflush(w.f) != 0 || fsync(fileno(w.f)) != 0) e = errno ? errno : EIO;
@@ -111,6 +124,7 @@ typedef struct reader {
   FILE *f;
   const char *file;
   long remaining; /* bytes left in the file */
+  uint64_t hash;  /* of everything read so far */
 } reader;
 
 static kiln_status get(reader *r, void *p, size_t size, size_t count, const char *what,
@@ -121,6 +135,7 @@ static kiln_status get(reader *r, void *p, size_t size, size_t count, const char
     return KILN_FAIL(err, KILN_EFORMAT, "%s: truncated (expected %zu bytes of %s)", r->file,
                      bytes, what);
   r->remaining -= (long)bytes;
+  r->hash = fnv1a(r->hash, p, bytes);
   return KILN_OK;
 }
 
@@ -274,6 +289,10 @@ static kiln_status read_atoms(reader *r, chk_data *c, kiln_error *err) {
   GET(end, 1, 8, "end marker");
   if (memcmp(end, CHK_END, 8) != 0)
     return KILN_FAIL(err, KILN_EFORMAT, "%s: corrupt end marker", r->file);
+  uint64_t want = r->hash, stored;
+  GET(&stored, sizeof stored, 1, "checksum");
+  if (stored != want)
+    return KILN_FAIL(err, KILN_EFORMAT, "%s: checksum mismatch (the file is damaged)", r->file);
   return KILN_OK;
 }
 #undef GET
@@ -282,7 +301,7 @@ kiln_status kiln_md_checkpoint_read(kiln_md *md, kiln_atoms *a, const char *file
                                     kiln_error *err) {
   if (!md || !a || !file)
     return KILN_FAIL(err, KILN_EINVAL, "checkpoint read: integrator, atoms and file are required");
-  reader rd = {fopen(file, "rb"), file, 0};
+  reader rd = {fopen(file, "rb"), file, 0, FNV_OFFSET};
   reader *r = &rd;
   if (!r->f) return KILN_FAIL(err, KILN_EIO, "%s: cannot open: %s", file, strerror(errno));
   if (fseek(r->f, 0, SEEK_END) != 0 || (r->remaining = ftell(r->f)) < 0 ||

@@ -257,13 +257,13 @@ TEST(test_kinetics) {
   a->v[1][1] = 0.01;
   /* KE = 1/2 (1*1e-4 + 2*1.25e-4) * 103.642696562 eV */
   CHECK_CLOSE(kiln_atoms_kinetic_energy(a), 0.01813747189835, 1e-13, 0);
-  CHECK(kiln_atoms_dof(a) == 6);
-  CHECK_CLOSE(kiln_atoms_temperature(a), 70.15887377568463, 1e-13, 0); /* 2KE/(6 kB) */
+  CHECK(kiln_atoms_dof(a) == 3);  /* 3n - 3 with or without periodic boundaries */
+  CHECK_CLOSE(kiln_atoms_temperature(a), 140.31774755136925, 1e-13, 0); /* 2KE/(3 kB) */
   a->pbc[0] = a->pbc[1] = a->pbc[2] = 1;
   CHECK(kiln_atoms_dof(a) == 3);
   CHECK_CLOSE(kiln_atoms_temperature(a), 140.31774755136925, 1e-13, 0);
   a->pbc[2] = 0;
-  CHECK(kiln_atoms_dof(a) == 6);
+  CHECK(kiln_atoms_dof(a) == 3);
   kiln_atoms_zero_momentum(a);
   /* mean velocity (0, 0.02/3, 0) removed */
   CHECK_CLOSE(a->v[0][0], 0.01, 1e-15, 0); /* x momentum was already zero */

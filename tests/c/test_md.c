@@ -539,15 +539,32 @@ TEST(test_checkpoint_errors) {
   fseek(fp, 0, SEEK_END);
   long size = ftell(fp);
   fclose(fp);
-  long atoms_bytes = 32 * (4 + 8 + 8 + 24 * 3) + 8;
+  long atoms_bytes = 32 * (4 + 8 + 8 + 24 * 3) + 8 + 8;  /* + end marker + checksum */
   long header = size - atoms_bytes;
   truncate_file(f, t, header + 32 * 20 + 24 * 10);
   CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT,
             "test_md_trunc.chk: truncated (expected 768 bytes of positions)");
   truncate_file(f, t, 20);
   CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT, "test_md_trunc.chk: truncated");
-  truncate_file(f, t, size - 3);
+  truncate_file(f, t, size - 11);
   CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT, "end marker");
+  truncate_file(f, t, size - 3);
+  CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT, "bytes of checksum");
+  /* one damaged byte inside the integrator state / positions: the checksum sees it */
+  long spots[2] = {120, header + 32 * 20 + 100};
+  for (int k = 0; k < 2; k++) {
+    truncate_file(f, t, size);
+    FILE *fc = fopen(t, "r+b");
+    CHECK(fc != NULL);
+    if (fc) {
+      fseek(fc, spots[k], SEEK_SET);
+      int c = fgetc(fc);
+      fseek(fc, spots[k], SEEK_SET);
+      fputc(c ^ 0x10, fc);
+      fclose(fc);
+    }
+    CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT, "checksum mismatch");
+  }
   /* bad magic */
   fp = fopen(t, "wb");
   fputs("this is not a checkpoint at all, just text\n", fp);
@@ -561,7 +578,7 @@ TEST(test_checkpoint_errors) {
   CHECK_ERR(kiln_md_run(md, a, p, 3, &rr, &err), KILN_EFORMAT, "test_md_trunc.chk");
   /* an unwritable location */
   CHECK_ERR(kiln_md_checkpoint_write(md, a, "build/no/such/dir/x.chk", &err), KILN_EIO,
-            "build/no/such/dir/x.chk.tmp: cannot open");
+            "build/no/such/dir/x.chk.tmp.");
   remove(f);
   remove(t);
   kiln_md_free(md);
