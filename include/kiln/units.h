@@ -5,7 +5,7 @@
 
 #define KILN_KB        8.617333262e-5        /* Boltzmann constant, eV/K (CODATA 2018, exact) */
 #define KILN_MVV2E     103.642696562         /* 1 amu*Å^2/fs^2 in eV (CODATA 2018) */
-#define KILN_EV_PER_A3_TO_GPA 160.21766208   /* 1 eV/Å^3 in GPa */
+#define KILN_EV_PER_A3_TO_GPA 160.2176634    /* 1 eV/Å^3 in GPa (e = 1.602176634e-19 C, exact) */
 #define KILN_HBAR      0.6582119569          /* ħ in eV*fs */
 #define KILN_THZ_TO_RADFS (2.0 * 3.14159265358979323846 * 1e-3) /* ω[rad/fs] per ν[THz] */
 
