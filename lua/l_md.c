@@ -282,11 +282,12 @@ static int l_md_run(lua_State *L) {
   push_observe_list(L, 5); /* 8 */
   size_t cap = (lua_istable(L, 8) ? lua_rawlen(L, 8) : 0) + 1; /* + thermo printer */
   kiln_observer *ov = lua_newuserdatauv(L, cap * sizeof *ov, 0);
+  memset(ov, 0, cap * sizeof *ov);
   kiln_l_box **busy = lua_newuserdatauv(L, (cap + 3) * sizeof *busy, 0);
   memset(busy, 0, (cap + 3) * sizeof *busy);
   size_t nobs = make_observers(L, 8, rs, every, ov, busy);
   if (thermo > 0 && nsteps > 0) {
-    ov[nobs++] = (kiln_observer){.fn = thermo_obs, .ud = rs, .every = thermo};
+    ov[nobs++] = (kiln_observer){.fn = thermo_obs, .ud = rs, .every = thermo, .at_start = 1};
   }
   ro.obs = ov;
   ro.nobs = nobs;

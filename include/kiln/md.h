@@ -33,6 +33,9 @@ typedef struct kiln_observer {
   kiln_observer_fn fn;
   void *ud;
   long every;       /* >= 1 */
+  int at_start;     /* also call once with the starting state, before the first step
+                       (as LAMMPS prints its step-0 thermo row); such a call must not
+                       change the atoms */
 } kiln_observer;
 
 typedef struct kiln_md_run_opts {

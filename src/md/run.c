@@ -237,6 +237,18 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
   }
   m->fvalid = 0; /* positions change from here on */
   kilni_md_thermo_fill(md, a);
+  for (size_t k = 0; k < ro->nobs; k++) {
+    const kiln_observer *ob = &ro->obs[k];
+    if (!ob->at_start) continue;
+    kiln_error oerr = {0};
+    if ((st = ob->fn(ob->ud, md->step, a, &md->thermo, &oerr))) {
+      if (!oerr.msg[0])
+        KILN_FAIL(&oerr, st, "md run: observer %zu failed at the start (step %ld, %s)", k + 1,
+                  md->step, kiln_strerror(st));
+      if (err) *err = oerr;
+      return st;
+    }
+  }
 
   long last_chk = resumed ? md->step : -1;
   const kiln_md_style *s = md->style;

@@ -141,7 +141,7 @@ static double block_sem(const double *x, size_t n, size_t nb) {
 
 static kiln_status run_obs(kiln_md *md, kiln_atoms *a, kiln_pot *p, long nsteps, rec *r,
                            long every) {
-  kiln_observer ob = {record, r, every};
+  kiln_observer ob = {record, r, every, 0};
   kiln_md_run_opts ro = {0};
   ro.obs = &ob;
   ro.nobs = 1;
@@ -201,7 +201,7 @@ TEST(test_errors) {
   kiln_md_free(md);
   CHECK_OK(make_md(&md, "verlet", "dt=2"));
   CHECK_ERR(kiln_md_run(md, a, p, -1, NULL, &err), KILN_EINVAL, "steps must be >= 0");
-  kiln_observer ob = {record, NULL, 0};
+  kiln_observer ob = {record, NULL, 0, 0};
   kiln_md_run_opts ro = {.obs = &ob, .nobs = 1};
   CHECK_ERR(kiln_md_run(md, a, p, 5, &ro, &err), KILN_EINVAL, "every must be >= 1");
   kiln_md_run_opts ro2 = {.resume = 1};
@@ -443,7 +443,7 @@ TEST(test_interrupt_and_observers) {
 
   /* observers: every divides the (absolute) step; an observer error stops the run */
   rec r = {0};
-  kiln_observer obs[2] = {{record, &r, 3}, {fail_at_7, NULL, 1}};
+  kiln_observer obs[2] = {{record, &r, 3, 0}, {fail_at_7, NULL, 1, 0}};
   kiln_md_run_opts r2 = {.obs = obs, .nobs = 1};
   CHECK_OK(kiln_md_run(md, a, p, 10, &r2, &err)); /* steps 48..57: 48, 51, 54, 57 */
   CHECK(r.n == 4 && r.last_step == 57);
@@ -488,7 +488,7 @@ TEST(test_observer_changes_atoms) {
   CHECK_OK(make_md(&ma, "verlet", "dt=5"));
   CHECK_OK(make_md(&mb, "verlet", "dt=5"));
   poke pk = {.at = 10};
-  kiln_observer ob = {poke_atoms, &pk, 1};
+  kiln_observer ob = {poke_atoms, &pk, 1, 0};
   kiln_md_run_opts ro = {.obs = &ob, .nobs = 1};
   CHECK_OK(kiln_md_run(ma, a, p, 20, &ro, &err));
   CHECK_OK(kiln_md_run(mb, b, p, 10, NULL, &err));
@@ -637,6 +637,34 @@ TEST(test_thermo) {
   kiln_atoms_free(a);
 }
 
+/* an at_start observer sees the starting state once, then every `every` steps */
+TEST(test_observer_at_start) {
+  kiln_pot *p = lj(0);
+  kiln_atoms *a = argon(2, 5.26);
+  set_velocities(a, 30.0, 5);
+  kiln_md *md = NULL;
+  CHECK_OK(make_md(&md, "verlet", "dt=5"));
+  if (!md || !p || !a) return;
+  kiln_pot_result r0;
+  CHECK_OK(kiln_pot_compute_once(p, a, KILN_EVAL_ALL, &r0, &err));
+  const double e0 = r0.energy + kiln_atoms_kinetic_energy(a);
+  rec r = {0};
+  kiln_observer ob = {record, &r, 5, 1};
+  kiln_md_run_opts ro = {.obs = &ob, .nobs = 1};
+  CHECK_OK(kiln_md_run(md, a, p, 10, &ro, &err));
+  CHECK(r.n == 3);              /* start, step 5, step 10 */
+  if (r.n == 3) CHECK_CLOSE(r.etot[0], e0, 1e-12, 0);
+  CHECK(r.last_step == 10);
+  rec_free(&r);
+  /* a second run starts at step 10 and reports it first */
+  CHECK_OK(kiln_md_run(md, a, p, 5, &ro, &err));
+  CHECK(r.n == 2 && r.last_step == 15);
+  rec_free(&r);
+  kiln_md_free(md);
+  kiln_pot_free(p);
+  kiln_atoms_free(a);
+}
+
 int main(void) {
   const char *s = getenv("KILN_SHORT");
   g_short = s && s[0] && strcmp(s, "0") != 0;
@@ -646,6 +674,7 @@ int main(void) {
   RUN(test_nve);
   RUN(test_interrupt_and_observers);
   RUN(test_observer_changes_atoms);
+  RUN(test_observer_at_start);
   RUN(test_checkpoint_errors);
   RUN(test_resume_langevin);
   RUN(test_resume_nosehoover);

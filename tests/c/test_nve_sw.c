@@ -49,7 +49,7 @@ TEST(test_sw_nve_drift_10ps) {
 
   const long nsteps = 10000, every = 10;
   series s = {malloc(sizeof(double) * 1001), malloc(sizeof(double) * 1001), 0, 1001};
-  kiln_observer ob = {record, &s, every};
+  kiln_observer ob = {record, &s, every, 0};
   kiln_md_run_opts ro = {.obs = &ob, .nobs = 1, .skin = 1.0};
   CHECK_OK(kiln_md_run(md, a, pot, nsteps, &ro, &err));
   CHECK(s.n == (size_t)(nsteps / every));
