@@ -103,4 +103,10 @@ kiln_status kiln_pot_compute_once(kiln_pot *p, kiln_atoms *a, unsigned want,
  * list of kiln_pot_compute_once, the parts' lists of a sum). Used at checkpoints so that
  * a resumed run is bit-identical to the uninterrupted one. */
 void kiln_pot_invalidate(kiln_pot *p);
+/* OpenMP threads are used only when the system has at least natoms local atoms
+ * (default KILN_POT_OMP_MIN): below that, parallel regions cost more than they save,
+ * badly so on a loaded machine. Tests set 0 to exercise the threaded paths. Applies to
+ * the parts of a sum too. */
+#define KILN_POT_OMP_MIN 2000
+void kiln_pot_set_omp_min(kiln_pot *p, size_t natoms);
 #endif

@@ -13,8 +13,11 @@
  *     around it. Pairs of two local atoms are found once (i < j), ghost pairs
  *     once from the ghost side. The pairs are kept j-major, then scattered into
  *     the i-major CSR rows; scanning j in increasing order leaves every row
- *     sorted by index without any sort. A second scatter adds the mirrored
- *     local pairs of the full list, again in increasing order.
+ *     sorted by index without any sort. The mirrored local pairs of a full list
+ *     (row j: its own search result, i < j) are copied and sorted.
+ * Threads (above PAR_MIN atoms): the wrap, ghost generation, binning, search and
+ * transposition are split into parts whose outputs are placed by prefix counts, so
+ * the list is the same for any thread count.
  * rc = cutoff + skin throughout. */
 #include <math.h>
 #include <omp.h>
@@ -52,7 +55,19 @@ typedef struct {
   size_t cap_chunk;           /* chunk bookkeeping */
   size_t *cstart, *clen;
   int *cthr;
+  size_t cap_tcnt;            /* threaded transposition: per-part row counts / cursors */
+  size_t *tcnt;
+  size_t cap_gcnt;            /* threaded ghost generation: per-(shift, part) counts */
+  size_t *gcnt;
 } priv_t;
+
+/* threads worth using for a pass over about work items (1 inside a parallel region) */
+#define PAR_MIN 4096
+static int nthreads_for(size_t work) {
+  if (work < PAR_MIN || omp_in_parallel()) return 1;
+  int t = omp_get_max_threads();
+  return t < 1 ? 1 : t;
+}
 
 /* the bin grid of one build, shared by the search threads */
 typedef struct {
@@ -160,6 +175,8 @@ void kiln_neigh_free(kiln_neigh *nl) {
     free(p->cstart);
     free(p->clen);
     free(p->cthr);
+    free(p->tcnt);
+    free(p->gcnt);
     free(p);
   }
   free(nl->xe);
@@ -414,13 +431,326 @@ static kiln_status search_all(kiln_neigh *nl, priv_t *p, const grid_t *g, size_t
   kiln_status st = ensure_tmp(p, tot + 1, err);
   if (st) return st;
   size_t base = 0;
+  for (size_t c = 0; c < nchunk; c++) { /* chunk c goes to base cstart..., in order */
+    size_t l = p->clen[c];
+    p->clen[c] = base;
+    base += l;
+  }
+#pragma omp parallel for num_threads(T) schedule(static)
   for (size_t c = 0; c < nchunk; c++) {
     size_t jb = ne * c / nchunk, je = ne * (c + 1) / nchunk;
-    memcpy(p->tidx + base, p->tbuf[p->cthr[c]] + p->cstart[c], p->clen[c] * sizeof *p->tidx);
-    for (size_t j = jb; j < je; j++) p->toff[j] = p->toff[j] - p->cstart[c] + base;
-    base += p->clen[c];
+    size_t b = p->clen[c], cs = p->cstart[c];
+    size_t l = (c + 1 < nchunk ? p->clen[c + 1] : base) - b;
+    memcpy(p->tidx + b, p->tbuf[p->cthr[c]] + cs, l * sizeof *p->tidx);
+    for (size_t j = jb; j < je; j++) p->toff[j] = p->toff[j] - cs + b;
   }
   p->toff[ne] = base;
+  return KILN_OK;
+}
+
+/* ascending insertion sort of a short run (a few dozen entries, partly ordered) */
+static void sort_short(int32_t *v, size_t k) {
+  for (size_t a = 1; a < k; a++) {
+    int32_t x = v[a];
+    size_t b = a;
+    while (b > 0 && v[b - 1] > x) {
+      v[b] = v[b - 1];
+      b--;
+    }
+    v[b] = x;
+  }
+}
+
+#define MAXPART 64
+
+/* j-major pairs (tidx, toff) -> i-major CSR rows (offset, nhalf, index). A row holds its
+ * half entries in increasing j, then (full) the mirrored local pairs in increasing i and
+ * the non-half ghost pairs in increasing j. The extended atoms are split into P parts of
+ * about equal pair counts; each part counts its entries per row, the counts become
+ * per-part cursors (part c writes after parts < c, so every row stays in increasing
+ * order), and the parts scatter independently. The mirrored block of local row j is its
+ * own search result, sorted. The result does not depend on P. */
+static kiln_status transpose(kiln_neigh *nl, priv_t *p, size_t ne, int full, kiln_error *err) {
+  const size_t n = nl->n;
+  const size_t *toff = p->toff;
+  const int32_t *tidx = p->tidx;
+  const size_t npair = toff[ne];
+  int P = nthreads_for(npair > n ? npair : n);
+  if (P > MAXPART) P = MAXPART;
+  size_t jb[MAXPART + 1], psum[MAXPART + 1];
+  jb[0] = 0;
+  for (int c = 1; c < P; c++) { /* first j with toff[j] >= npair * c / P */
+    size_t want = (size_t)((double)npair * c / P), lo = jb[c - 1], hi = ne;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (toff[mid] < want) lo = mid + 1;
+      else hi = mid;
+    }
+    jb[c] = lo;
+  }
+  jb[P] = ne;
+  const size_t need = (size_t)P * n * (full ? 2 : 1);
+  if (need > p->cap_tcnt || !p->tcnt) {
+    void *tmp_;
+    size_t c = newcap_for(p->cap_tcnt, need);
+    if (GROW(p->tcnt, c))
+      return KILN_FAIL(err, KILN_ENOMEM, "neighbor list: out of memory for %zu row counts", need);
+    p->cap_tcnt = c;
+  }
+  size_t *ch = p->tcnt, *cg = full ? p->tcnt + (size_t)P * n : NULL;
+
+  /* counts per part and row: half entries, (full) non-half ghost entries */
+#pragma omp parallel for num_threads(P) schedule(static, 1) if (P > 1)
+  for (int c = 0; c < P; c++) {
+    size_t *h = ch + (size_t)c * n, *g = full ? cg + (size_t)c * n : NULL;
+    memset(h, 0, n * sizeof *h);
+    if (full) memset(g, 0, n * sizeof *g);
+    size_t j = jb[c];
+    for (; j < jb[c + 1] && j < n; j++)
+      for (size_t q = toff[j]; q < toff[j + 1]; q++) h[tidx[q]]++;
+    if (full) {
+      for (; j < jb[c + 1]; j++)
+        for (size_t q = toff[j]; q < toff[j + 1]; q++) {
+          int32_t e = tidx[q];
+          if (e >= 0) h[e]++;
+          else g[~e]++;
+        }
+    } else {
+      for (; j < jb[c + 1]; j++)
+        for (size_t q = toff[j]; q < toff[j + 1]; q++) h[tidx[q]]++;
+    }
+  }
+
+  /* row lengths (cnt_h), nhalf, then offsets and per-part cursors */
+#pragma omp parallel for num_threads(P) schedule(static, 1) if (P > 1)
+  for (int c = 0; c < P; c++) {
+    size_t ib = n * (size_t)c / (size_t)P, ie = n * (size_t)(c + 1) / (size_t)P, sum = 0;
+    for (size_t i = ib; i < ie; i++) {
+      size_t nh = 0, len;
+      for (int u = 0; u < P; u++) nh += ch[(size_t)u * n + i];
+      len = nh;
+      if (full) {
+        len += toff[i + 1] - toff[i];
+        for (int u = 0; u < P; u++) len += cg[(size_t)u * n + i];
+      }
+      nl->nhalf[i] = (int32_t)nh; /* also for half lists: the whole row */
+      p->cnt_h[i] = len;
+      sum += len;
+    }
+    psum[c] = sum;
+  }
+  size_t tot = 0;
+  for (int c = 0; c < P; c++) {
+    size_t l = psum[c];
+    psum[c] = tot;
+    tot += l;
+  }
+  nl->offset[n] = tot;
+  if (tot > p->cap_index || !nl->index) {
+    void *tmp_;
+    size_t c = newcap_for(p->cap_index, tot);
+    if (GROW(nl->index, c))
+      return KILN_FAIL(err, KILN_ENOMEM, "neighbor list: out of memory for %zu neighbors", tot);
+    p->cap_index = c;
+  }
+#pragma omp parallel for num_threads(P) schedule(static, 1) if (P > 1)
+  for (int c = 0; c < P; c++) {
+    size_t ib = n * (size_t)c / (size_t)P, ie = n * (size_t)(c + 1) / (size_t)P;
+    size_t run = psum[c];
+    for (size_t i = ib; i < ie; i++) {
+      nl->offset[i] = run;
+      size_t cur = run;
+      for (int u = 0; u < P; u++) {
+        size_t k = ch[(size_t)u * n + i];
+        ch[(size_t)u * n + i] = cur;
+        cur += k;
+      }
+      if (full) {
+        cur += toff[i + 1] - toff[i];
+        for (int u = 0; u < P; u++) {
+          size_t k = cg[(size_t)u * n + i];
+          cg[(size_t)u * n + i] = cur;
+          cur += k;
+        }
+      }
+      run += p->cnt_h[i];
+    }
+  }
+
+  /* scatter; (full) the mirrored local pairs */
+  int32_t *index = nl->index;
+#pragma omp parallel num_threads(P) if (P > 1)
+  {
+#pragma omp for schedule(static, 1)
+    for (int c = 0; c < P; c++) {
+      size_t *h = ch + (size_t)c * n, *g = full ? cg + (size_t)c * n : NULL;
+      size_t j = jb[c];
+      for (; j < jb[c + 1] && j < n; j++)
+        for (size_t q = toff[j]; q < toff[j + 1]; q++) index[h[tidx[q]]++] = (int32_t)j;
+      if (full) {
+        for (; j < jb[c + 1]; j++)
+          for (size_t q = toff[j]; q < toff[j + 1]; q++) {
+            int32_t e = tidx[q];
+            if (e >= 0) index[h[e]++] = (int32_t)j;
+            else index[g[~e]++] = (int32_t)j;
+          }
+      } else {
+        for (; j < jb[c + 1]; j++)
+          for (size_t q = toff[j]; q < toff[j + 1]; q++) index[h[tidx[q]]++] = (int32_t)j;
+      }
+    }
+    if (full) {
+#pragma omp for schedule(static)
+      for (long jl = 0; jl < (long)n; jl++) {
+        size_t j = (size_t)jl, k = toff[j + 1] - toff[j];
+        int32_t *dst = index + nl->offset[j] + (size_t)nl->nhalf[j];
+        memcpy(dst, tidx + toff[j], k * sizeof *dst);
+        sort_short(dst, k);
+      }
+    }
+  }
+  return KILN_OK;
+}
+
+/* wrap local atom i into the cell along periodic directions (s, img, owner, xe, xref);
+ * 1: non-finite position, 2: more than 1e9 cells away (*fout: the cell count) */
+static inline int wrap_atom(kiln_neigh *nl, priv_t *p, const kiln_atoms *a,
+                            const double Binv[3][3], const int per[3], size_t i, double *fout) {
+  const double *x = a->x[i];
+  if (!isfinite(x[0]) || !isfinite(x[1]) || !isfinite(x[2])) return 1;
+  double *s = p->s[i];
+  for (int d = 0; d < 3; d++) {
+    s[d] = x[0] * Binv[0][d] + x[1] * Binv[1][d] + x[2] * Binv[2][d];
+    nl->img[i][d] = 0;
+    if (per[d]) {
+      double f = floor(s[d]);
+      double w = s[d] - f;
+      if (w >= 1.0) { w = 0.0; f += 1.0; }
+      if (fabs(f) > 1e9) {
+        *fout = f;
+        return 2;
+      }
+      s[d] = w;
+      nl->img[i][d] = -(int32_t)f;
+    }
+  }
+  nl->owner[i] = (int32_t)i;
+  ext_pos(a, i, nl->img[i], nl->xe[i]);
+  memcpy(p->xref[i], x, sizeof p->xref[i]);
+  return 0;
+}
+
+/* is the image of local atom i shifted by t inside the ghost slab? */
+static inline int ghost_in(const double si[3], const int t[3], const double pad[3]) {
+  double u0 = si[0] + t[0], u1 = si[1] + t[1], u2 = si[2] + t[2];
+  return !((t[0] && (u0 < -pad[0] || u0 >= 1 + pad[0])) ||
+           (t[1] && (u1 < -pad[1] || u1 >= 1 + pad[1])) ||
+           (t[2] && (u2 < -pad[2] || u2 >= 1 + pad[2])));
+}
+
+static inline void put_ghost(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, size_t i,
+                             const int t[3], size_t k) {
+  nl->owner[k] = (int32_t)i;
+  for (int d = 0; d < 3; d++) {
+    nl->img[k][d] = nl->img[i][d] + t[d];
+    p->s[k][d] = p->s[i][d] + t[d];
+  }
+  ext_pos(a, i, nl->img[k], nl->xe[k]);
+}
+
+/* per-direction masks of the shifts t (bit t + m[d]) that keep atom i's image in the slab,
+ * packed 8 bits per direction (needs 2 m[d] + 1 <= 8) */
+static inline uint32_t ghost_mask(const double si[3], const int m[3], const double pad[3]) {
+  uint32_t mk = 0;
+  for (int d = 0; d < 3; d++)
+    for (int t = -m[d]; t <= m[d]; t++) {
+      const int tt[3] = {d == 0 ? t : 0, d == 1 ? t : 0, d == 2 ? t : 0};
+      if (ghost_in(si, tt, pad)) mk |= 1u << (8 * d + t + m[d]);
+    }
+  return mk;
+}
+
+/* Ghost images, ordered by shift (t2, t1, t0 ascending, the zero shift skipped), then by
+ * owner. Whether an image is kept is decided per direction, so masks of the kept shifts
+ * (in lbin, free until the binning) are computed once per atom. Threaded: the owners are
+ * split into parts, each part counts its images per shift, and the images are written at
+ * offsets from those counts, in the same order. */
+static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, const int m[3],
+                               const double pad[3], size_t *ne_out, kiln_error *err) {
+  const size_t n = a->n;
+  const int nsh = (2 * m[0] + 1) * (2 * m[1] + 1) * (2 * m[2] + 1);
+  const int use_mask = m[0] <= 3 && m[1] <= 3 && m[2] <= 3;
+  uint32_t *mk = (uint32_t *)p->lbin;
+  int P = nthreads_for(n);
+  kiln_status st;
+  if (use_mask) {
+#pragma omp parallel for num_threads(P) schedule(static) if (P > 1)
+    for (long i = 0; i < (long)n; i++) mk[i] = ghost_mask(p->s[i], m, pad);
+  }
+#define KEEP(i, t, t0, t1, t2)                                                            \
+  (use_mask ? (mk[i] >> ((t0) + m[0]) & mk[i] >> (8 + (t1) + m[1]) &                    \
+               mk[i] >> (16 + (t2) + m[2]) & 1u)                                          \
+            : (uint32_t)ghost_in(p->s[i], t, pad))
+  if (P > 1 && nsh <= 125) {
+    size_t need = (size_t)nsh * (size_t)P;
+    if (need > p->cap_gcnt || !p->gcnt) {
+      void *tmp_;
+      if (GROW(p->gcnt, need)) return KILN_FAIL(err, KILN_ENOMEM, "neighbor list: out of memory");
+      p->cap_gcnt = need;
+    }
+    size_t *cnt = p->gcnt; /* [shift][part] */
+#pragma omp parallel for num_threads(P) schedule(static, 1)
+    for (int c = 0; c < P; c++) {
+      size_t ib = n * (size_t)c / (size_t)P, ie = n * (size_t)(c + 1) / (size_t)P;
+      int sh = 0;
+      for (int t2 = -m[2]; t2 <= m[2]; t2++)
+        for (int t1 = -m[1]; t1 <= m[1]; t1++)
+          for (int t0 = -m[0]; t0 <= m[0]; t0++, sh++) {
+            const int t[3] = {t0, t1, t2};
+            size_t k = 0;
+            if (t0 || t1 || t2)
+              for (size_t i = ib; i < ie; i++) k += KEEP(i, t, t0, t1, t2);
+            cnt[(size_t)sh * P + c] = k;
+          }
+    }
+    size_t tot = n;
+    for (size_t q = 0; q < need; q++) {
+      size_t k = cnt[q];
+      cnt[q] = tot;
+      tot += k;
+    }
+    if ((st = ensure_ext(nl, p, tot, err))) return st;
+#pragma omp parallel for num_threads(P) schedule(static, 1)
+    for (int c = 0; c < P; c++) {
+      size_t ib = n * (size_t)c / (size_t)P, ie = n * (size_t)(c + 1) / (size_t)P;
+      int sh = 0;
+      for (int t2 = -m[2]; t2 <= m[2]; t2++)
+        for (int t1 = -m[1]; t1 <= m[1]; t1++)
+          for (int t0 = -m[0]; t0 <= m[0]; t0++, sh++) {
+            const int t[3] = {t0, t1, t2};
+            if (!t0 && !t1 && !t2) continue;
+            size_t k = cnt[(size_t)sh * P + c];
+            for (size_t i = ib; i < ie; i++)
+              if (KEEP(i, t, t0, t1, t2)) put_ghost(nl, p, a, i, t, k++);
+          }
+    }
+    *ne_out = tot;
+    return KILN_OK;
+  }
+  size_t ne = n;
+  for (int t2 = -m[2]; t2 <= m[2]; t2++)
+    for (int t1 = -m[1]; t1 <= m[1]; t1++)
+      for (int t0 = -m[0]; t0 <= m[0]; t0++) {
+        if (!t0 && !t1 && !t2) continue;
+        const int t[3] = {t0, t1, t2};
+        for (size_t i = 0; i < n; i++) {
+          if (!KEEP(i, t, t0, t1, t2)) continue;
+          if (ne >= p->cap_ext && (st = ensure_ext(nl, p, ne + 1, err))) return st;
+          put_ghost(nl, p, a, i, t, ne++);
+        }
+      }
+#undef KEEP
+  *ne_out = ne;
   return KILN_OK;
 }
 
@@ -441,30 +771,25 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
   if ((st = basis(a, B, Binv, h, err))) return st;
   int per[3] = {a->pbc[0] != 0, a->pbc[1] != 0, a->pbc[2] != 0};
 
-  /* 1. wrap local atoms */
-  for (size_t i = 0; i < n; i++) {
-    const double *x = a->x[i];
-    if (!isfinite(x[0]) || !isfinite(x[1]) || !isfinite(x[2]))
-      return KILN_FAIL(err, KILN_EDOM, "neighbor list: atom %zu has a non-finite position", i + 1);
-    double *s = p->s[i];
-    for (int d = 0; d < 3; d++) {
-      s[d] = x[0] * Binv[0][d] + x[1] * Binv[1][d] + x[2] * Binv[2][d];
-      nl->img[i][d] = 0;
-      if (per[d]) {
-        double f = floor(s[d]);
-        double w = s[d] - f;
-        if (w >= 1.0) { w = 0.0; f += 1.0; }
-        if (fabs(f) > 1e9)
-          return KILN_FAIL(err, KILN_ERANGE,
-                           "neighbor list: atom %zu is %g cells away from the cell", i + 1, f);
-        s[d] = w;
-        nl->img[i][d] = -(int32_t)f;
-      }
-    }
-    nl->owner[i] = (int32_t)i;
-    ext_pos(a, i, nl->img[i], nl->xe[i]);
-    memcpy(p->xref[i], x, sizeof p->xref[i]);
+  /* 1. wrap local atoms (threaded; an error names the first bad atom) */
+  int T = nthreads_for(n);
+  int bad = 0;
+#pragma omp parallel for num_threads(T) schedule(static) reduction(| : bad) if (T > 1)
+  for (long il = 0; il < (long)n; il++) {
+    double f;
+    if (wrap_atom(nl, p, a, Binv, per, (size_t)il, &f)) bad = 1;
   }
+  if (bad)
+    for (size_t i = 0; i < n; i++) {
+      double f;
+      int w = wrap_atom(nl, p, a, Binv, per, i, &f);
+      if (w == 1)
+        return KILN_FAIL(err, KILN_EDOM, "neighbor list: atom %zu has a non-finite position",
+                         i + 1);
+      if (w == 2)
+        return KILN_FAIL(err, KILN_ERANGE,
+                         "neighbor list: atom %zu is %g cells away from the cell", i + 1, f);
+    }
 
   /* 2. ghost images */
   int m[3];
@@ -480,28 +805,7 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
                      "%g A in a cell with heights %g, %g, %g A; use a supercell", est, rc,
                      h[0], h[1], h[2]);
   size_t ne = n;
-  for (int t2 = -m[2]; t2 <= m[2]; t2++)
-    for (int t1 = -m[1]; t1 <= m[1]; t1++)
-      for (int t0 = -m[0]; t0 <= m[0]; t0++) {
-        if (!t0 && !t1 && !t2) continue;
-        const int t[3] = {t0, t1, t2};
-        for (size_t i = 0; i < n; i++) {
-          const double *si = p->s[i];
-          double u0 = si[0] + t0, u1 = si[1] + t1, u2 = si[2] + t2;
-          if ((t0 && (u0 < -pad[0] || u0 >= 1 + pad[0])) ||
-              (t1 && (u1 < -pad[1] || u1 >= 1 + pad[1])) ||
-              (t2 && (u2 < -pad[2] || u2 >= 1 + pad[2])))
-            continue;
-          if (ne >= p->cap_ext && (st = ensure_ext(nl, p, ne + 1, err))) return st;
-          nl->owner[ne] = (int32_t)i;
-          for (int d = 0; d < 3; d++) nl->img[ne][d] = nl->img[i][d] + t[d];
-          p->s[ne][0] = u0;
-          p->s[ne][1] = u1;
-          p->s[ne][2] = u2;
-          ext_pos(a, i, nl->img[ne], nl->xe[ne]);
-          ne++;
-        }
-      }
+  if ((st = make_ghosts(nl, p, a, m, pad, &ne, err))) return st;
   nl->n = n;
   nl->ng = ne - n;
 
@@ -547,17 +851,18 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
     p->cap_bins = c;
   }
   memset(p->binstart, 0, (nbins + 1) * sizeof *p->binstart);
-  for (size_t i = 0; i < n; i++) {
+#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (long il = 0; il < (long)n; il++) {
+    size_t i = (size_t)il;
     long b[3];
     for (int d = 0; d < 3; d++) {
       b[d] = nb[d] > 1 ? (long)floor((p->s[i][d] - lo[d]) / wid[d]) : 0;
       if (b[d] < 0) b[d] = 0;
       if (b[d] >= nb[d]) b[d] = nb[d] - 1;
     }
-    int32_t id = (int32_t)(b[0] + nb[0] * (b[1] + nb[1] * b[2]));
-    p->lbin[i] = id;
-    p->binstart[id + 1]++;
+    p->lbin[i] = (int32_t)(b[0] + nb[0] * (b[1] + nb[1] * b[2]));
   }
+  for (size_t i = 0; i < n; i++) p->binstart[p->lbin[i] + 1]++;
   for (size_t b = 0; b < nbins; b++) p->binstart[b + 1] += p->binstart[b];
   /* counting sort, with toff as the per-bin cursor (nbins may exceed n + ng) */
   if (nbins > p->cap_ext && (st = ensure_ext(nl, p, nbins, err))) return st;
@@ -568,82 +873,13 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
    * full list (non-half pairs stored as ~i), only the half-criterion ones for a half list.
    * Candidates come from contiguous runs of bins along the first axis; the positions are
    * copied in bin order so the run is read sequentially, and the append is branch-free. */
-  for (size_t q = 0; q < n; q++) memcpy(p->xb[q], nl->xe[p->binatom[q]], sizeof p->xb[q]);
+#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (long q = 0; q < (long)n; q++) memcpy(p->xb[q], nl->xe[p->binatom[q]], sizeof p->xb[q]);
   grid_t g = {{nb[0], nb[1], nb[2]}, {lo[0], lo[1], lo[2]}, {wid[0], wid[1], wid[2]}, rc2, full};
   if ((st = search_all(nl, p, &g, ne, err))) return st;
 
-
-  /* counts per row: half entries, and (full) the rest */
-  memset(p->cnt_h, 0, n * sizeof *p->cnt_h);
-  memset(p->cnt_r, 0, n * sizeof *p->cnt_r);
-  for (size_t j = 0; j < ne; j++) {
-    size_t q0 = p->toff[j], q1 = p->toff[j + 1];
-    if (j < n) {
-      p->cnt_r[j] += q1 - q0;
-      for (size_t q = q0; q < q1; q++) p->cnt_h[p->tidx[q]]++;
-    } else {
-      for (size_t q = q0; q < q1; q++) {
-        int32_t e = p->tidx[q];
-        if (e >= 0) p->cnt_h[e]++;
-        else p->cnt_r[~e]++;
-      }
-    }
-  }
-
-  /* 5. offsets and index storage */
-  size_t tot = 0;
-  for (size_t i = 0; i < n; i++) {
-    nl->offset[i] = tot;
-    tot += p->cnt_h[i] + (full ? p->cnt_r[i] : 0);
-  }
-  nl->offset[n] = tot;
-  if (tot > p->cap_index || !nl->index) {
-    void *tmp_;
-    size_t c = newcap_for(p->cap_index, tot);
-    if (GROW(nl->index, c))
-      return KILN_FAIL(err, KILN_ENOMEM, "neighbor list: out of memory for %zu neighbors", tot);
-    p->cap_index = c;
-  }
-  /* cursors: cnt_h -> half cursor, cnt_r -> ghost-rest cursor (after the local-rest block) */
-  for (size_t i = 0; i < n; i++) {
-    size_t h0 = p->cnt_h[i];
-    nl->nhalf[i] = (int32_t)h0; /* also for half lists: the whole row */
-    p->cnt_h[i] = nl->offset[i];
-    /* the rest block starts with the mirrored local pairs; their number is not known
-     * separately, so ghost-rest entries are written from the end of the row backwards
-     * in a second step; here cnt_r holds the row end */
-    p->cnt_r[i] = nl->offset[i + 1];
-  }
-  /* 6a. half entries in increasing j: row i gets j */
-  for (size_t j = 0; j < ne; j++) {
-    for (size_t q = p->toff[j]; q < p->toff[j + 1]; q++) {
-      int32_t i = p->tidx[q];
-      if (i >= 0) nl->index[p->cnt_h[i]++] = (int32_t)j;
-    }
-  }
-  if (full) {
-    /* 6b. ghost-rest entries, written backwards from the row end in decreasing j */
-    for (size_t j = ne; j-- > n;) {
-      for (size_t q = p->toff[j + 1]; q-- > p->toff[j];) {
-        int32_t e = p->tidx[q];
-        if (e < 0) {
-          int32_t i = ~e;
-          nl->index[--p->cnt_r[i]] = (int32_t)j;
-        }
-      }
-    }
-    /* 6c. mirrored local pairs: for i ascending, each local j > i in row i's half part
-     * gets i in its rest block (which begins right after its half part) */
-    for (size_t i = 0; i < n; i++) p->cnt_h[i] = nl->offset[i] + (size_t)nl->nhalf[i];
-    for (size_t i = 0; i < n; i++) {
-      size_t e = nl->offset[i] + (size_t)nl->nhalf[i];
-      for (size_t q = nl->offset[i]; q < e; q++) {
-        int32_t j = nl->index[q];
-        if ((size_t)j >= n) break; /* ghosts follow the locals in a sorted row */
-        nl->index[p->cnt_h[j]++] = (int32_t)i;
-      }
-    }
-  }
+  /* 5-6. the i-major CSR rows */
+  if ((st = transpose(nl, p, ne, full, err))) return st;
 
   p->valid = 1;
   p->n = n;
@@ -656,7 +892,9 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
 
 static void refresh(kiln_neigh *nl, const kiln_atoms *a) {
   const size_t ne = nl->n + nl->ng;
-  for (size_t k = 0; k < ne; k++) ext_pos(a, (size_t)nl->owner[k], nl->img[k], nl->xe[k]);
+  const int T = nthreads_for(ne);
+#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (long k = 0; k < (long)ne; k++) ext_pos(a, (size_t)nl->owner[k], nl->img[k], nl->xe[k]);
 }
 
 kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,
@@ -667,14 +905,13 @@ kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,
              memcmp(p->cell, a->cell, sizeof p->cell) != 0;
   if (!need) {
     const double lim = 0.25 * nl->skin * nl->skin;
-    const size_t n = a->n;
-    for (size_t i = 0; i < n; i++) {
+    const long n = (long)a->n;
+    const int T = nthreads_for(a->n);
+#pragma omp parallel for num_threads(T) schedule(static) reduction(| : need) if (T > 1)
+    for (long i = 0; i < n; i++) {
       double dx = a->x[i][0] - p->xref[i][0], dy = a->x[i][1] - p->xref[i][1],
              dz = a->x[i][2] - p->xref[i][2];
-      if (!(dx * dx + dy * dy + dz * dz <= lim)) {
-        need = 1;
-        break;
-      }
+      need |= !(dx * dx + dy * dy + dz * dz <= lim);
     }
   }
   if (rebuilt) *rebuilt = need;
@@ -694,6 +931,8 @@ void kiln_neigh_fold(const kiln_neigh *nl, double *arr, size_t ncols) {
 
 void kiln_neigh_forward(const kiln_neigh *nl, double *arr, size_t ncols) {
   const size_t n = nl->n, ne = nl->n + nl->ng;
-  for (size_t k = n; k < ne; k++)
-    memcpy(arr + k * ncols, arr + (size_t)nl->owner[k] * ncols, ncols * sizeof *arr);
+  const int T = nthreads_for(nl->ng);
+#pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
+  for (long k = (long)n; k < (long)ne; k++)
+    memcpy(arr + (size_t)k * ncols, arr + (size_t)nl->owner[k] * ncols, ncols * sizeof *arr);
 }

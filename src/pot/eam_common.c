@@ -13,6 +13,7 @@
  * (branch-free filter), which pass 2 reuses: no second cutoff test or sqrt. */
 #include "pot/eam_common.h"
 #include "pot/pot_internal.h"
+#include "pot/pot_part.h"
 
 #include <errno.h>
 #include <math.h>
@@ -554,8 +555,10 @@ kiln_status eam_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
     memset(rt, 0, N * sizeof(double));
     /* compact pair storage: restart at the list offset of each new chunk of atoms */
     size_t pos = 0, inext = (size_t)-1;
-#pragma omp for schedule(static)
-    for (size_t i = 0; i < n; i++) {
+    /* the pair passes split the atoms by list entries (half lists load the low indices) */
+    const size_t ib = kilni_part_begin(nl, t, nt, 4.0);
+    const size_t ie = kilni_part_begin(nl, t + 1, nt, 4.0);
+    for (size_t i = ib; i < ie; i++) {
       size_t beg = nl->offset[i], end = kilni_half_end(nl, i);
       if (i != inext) pos = beg;
       p->cbeg[i] = pos;
@@ -565,6 +568,7 @@ kiln_status eam_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
       pos += (size_t)nc;
       inext = i + 1;
     }
+#pragma omp barrier
     if (nt > 1) {
 #pragma omp for schedule(static)
       for (size_t k = 0; k < N; k++) {
@@ -584,26 +588,22 @@ kiln_status eam_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
       eemb += phi;
       if (peratom) et[i] += phi;
     }
-#pragma omp single
-    kiln_neigh_forward(nl, fp, 1);
+#pragma omp for schedule(static)
+    for (size_t k = n; k < N; k++) fp[k] = fp[nl->owner[k]]; /* kiln_neigh_forward */
 
     double (*ft)[3] = w->f[t];
     double epair = 0.0;
     if (multi && peratom) {
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = ib; i < ie; i++)
         epair += pass2_atom(p, nl, i, p->elem, fp, ft, et, 1, 1);
     } else if (multi) {
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = ib; i < ie; i++)
         epair += pass2_atom(p, nl, i, p->elem, fp, ft, et, 1, 0);
     } else if (peratom) {
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = ib; i < ie; i++)
         epair += pass2_atom(p, nl, i, p->elem, fp, ft, et, 0, 1);
     } else {
-#pragma omp for schedule(static)
-      for (size_t i = 0; i < n; i++)
+      for (size_t i = ib; i < ie; i++)
         epair += pass2_atom(p, nl, i, p->elem, fp, ft, et, 0, 0);
     }
     w->energy[t] += eemb + epair;

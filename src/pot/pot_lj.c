@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pot/pot_internal.h"
+#include "pot/pot_part.h"
 
 static const char *const names[] = {"epsilon", "sigma"};
 
@@ -93,12 +94,14 @@ lj_rows(const kiln_neigh *nl, const lj_coef *restrict coef, const int32_t *restr
   const size_t *restrict offset = nl->offset;
   const int32_t *restrict nhalf = nl->nhalf;
   const int32_t *restrict index = nl->index;
-  const long n = (long)nl->n;
   double esum = 0;
   const double cutsq0 = coef[0].cutsq, lj10 = coef[0].lj1, lj20 = coef[0].lj2,
                lj30 = coef[0].lj3, lj40 = coef[0].lj4, off0 = coef[0].off;
-#pragma omp for schedule(static)
-  for (long i = 0; i < n; i++) {
+  /* a work-balanced split (this runs inside the team; one part per thread) */
+  const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+  const long ib = (long)kilni_part_begin(nl, t, nt, 4.0);
+  const long ie = (long)kilni_part_begin(nl, t + 1, nt, 4.0);
+  for (long i = ib; i < ie; i++) {
     const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
     const int32_t *restrict row = index + offset[i];
     const int cnt = nhalf[i];

@@ -6,6 +6,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include "pot/pot_internal.h"
+#include "pot/pot_part.h"
 
 static const char *const names[] = {"D0", "alpha", "r0"};
 
@@ -85,15 +86,16 @@ static kiln_status morse_compute(void *state, const kiln_atoms *a, const kiln_ne
   const morse_coef *coef = s->coef;
   const int pa = (w->want & KILN_EVAL_PERATOM) && w->e;
   const double(*x)[3] = (const double(*)[3])nl->xe;
-  const long n = (long)nl->n;
 #pragma omp parallel num_threads(w->nthreads)
   {
     const int t = omp_get_thread_num();
     double(*f)[3] = w->f[t];
     double *e = pa ? w->e[t] : NULL;
     double eng = 0;
-#pragma omp for schedule(static)
-    for (long i = 0; i < n; i++) {
+    const int nt = omp_get_num_threads();  /* a work-balanced split, one part per thread */
+    const long ib = (long)kilni_part_begin(nl, t, nt, 4.0);
+    const long ie = (long)kilni_part_begin(nl, t + 1, nt, 4.0);
+    for (long i = ib; i < ie; i++) {
       const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
       const morse_coef *ci = coef + (size_t)te[i] * nel;
       double fxi = 0, fyi = 0, fzi = 0, ei = 0;

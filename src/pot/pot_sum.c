@@ -72,6 +72,12 @@ void kilni_sum_invalidate(void *state) {
   }
 }
 
+void kilni_sum_set_omp_min(void *state, size_t natoms) {
+  sum_state *s = state;
+  if (!s) return;
+  for (size_t k = 0; k < s->n; k++) kiln_pot_set_omp_min(s->parts[k], natoms);
+}
+
 static kiln_status sum_init(void **state, double *cutoff, const kiln_opts *o, kiln_error *err) {
   size_t n = kiln_opts_npos(o);
   if (n == 0)

@@ -36,12 +36,15 @@ struct kiln_pot {
   size_t rows;                   /* rows allocated per thread (f: rows x 3, e: rows) */
   int have_e;                    /* e[] allocated at the current size */
   double (**f)[3];
+  size_t *fclean;                /* f[t], t >= 1: rows 0..fclean[t]-1 are known to be zero */
+  int fdirty;                    /* an evaluation stopped before its reduction */
   double **e;
   double *energy;
   double *eatom;
   size_t eatom_cap;
   int32_t tmap[KILN_MAX_SPECIES];
   kiln_neigh *own;               /* kiln_pot_compute_once */
+  size_t omp_min;                /* fewer local atoms than this: one thread */
 };
 
 kiln_status kiln_pot_new(kiln_pot **out, const char *style, const kiln_opts *o, kiln_error *err) {
@@ -59,6 +62,7 @@ kiln_status kiln_pot_new(kiln_pot **out, const char *style, const kiln_opts *o, 
   kiln_pot *p = calloc(1, sizeof *p);
   if (!p) return KILN_FAIL(err, KILN_ENOMEM, "out of memory creating potential %s", s->name);
   p->style = s;
+  p->omp_min = KILN_POT_OMP_MIN;
   kiln_opts *empty = NULL;
   if (!o) {
     kiln_status st = kiln_opts_new(&empty, err);
@@ -90,6 +94,7 @@ kiln_status kiln_pot_new_sum(kiln_pot **out, kiln_pot *const *parts, size_t n, k
   kiln_pot *p = calloc(1, sizeof *p);
   if (!p) return KILN_FAIL(err, KILN_ENOMEM, "out of memory creating potential sum");
   p->style = &kiln_pot_sum_style;
+  p->omp_min = KILN_POT_OMP_MIN;
   kiln_status st = kilni_sum_state_new(&p->state, &p->cutoff, parts, n, 0, err);
   if (st) {
     free(p);
@@ -105,9 +110,11 @@ static void free_work(kiln_pot *p) {
     if (p->e) free(p->e[t]);
   }
   free(p->f);
+  free(p->fclean);
   free(p->e);
   free(p->energy);
   p->f = NULL;
+  p->fclean = NULL;
   p->e = NULL;
   p->energy = NULL;
   p->nthr = 0;
@@ -140,9 +147,10 @@ static kiln_status ensure_work(kiln_pot *p, int nthr, size_t rows, int peratom, 
     int he = peratom || p->have_e;
     free_work(p);
     p->f = calloc((size_t)nt, sizeof *p->f);
+    p->fclean = calloc((size_t)nt, sizeof *p->fclean);
     p->e = calloc((size_t)nt, sizeof *p->e);
     p->energy = calloc((size_t)nt, sizeof *p->energy);
-    int bad = !p->f || !p->e || !p->energy;
+    int bad = !p->f || !p->fclean || !p->e || !p->energy;
     p->nthr = nt;
     for (int t = 0; !bad && t < nt; t++) {
       p->f[t] = malloc(nr * sizeof *p->f[t]);
@@ -251,19 +259,31 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
 
   const size_t ne = nl->n + nl->ng;
   int nthr = omp_get_max_threads();
-  if (nthr < 1) nthr = 1;
+  if (nthr < 1 || nl->n < p->omp_min) nthr = 1;  /* threads do not pay for small systems */
   if ((st = ensure_work(p, nthr, ne, peratom, err))) return st;
 
-  /* zero the thread arrays (each thread its own: first touch) */
+  /* zero the thread arrays. f[0] receives the sum and is cleared every time; the others
+   * are cleared by the reduction below, so only rows not known to be zero are cleared
+   * here (a failed evaluation leaves them marked dirty). */
   if (nthr == 1) {
     memset(p->f[0], 0, ne * sizeof *p->f[0]);
     if (peratom) memset(p->e[0], 0, ne * sizeof *p->e[0]);
-  } else { /* a loop over t: every array is cleared even if the team is smaller */
-#pragma omp parallel for num_threads(nthr) schedule(static, 1)
-    for (int t = 0; t < nthr; t++) {
-      memset(p->f[t], 0, ne * sizeof *p->f[t]);
-      if (peratom) memset(p->e[t], 0, ne * sizeof *p->e[t]);
+  } else {
+    if (p->fdirty)
+      for (int t = 0; t < p->nthr; t++) p->fclean[t] = 0;
+#pragma omp parallel num_threads(nthr)
+    {
+      const int u = omp_get_thread_num(), nu = omp_get_num_threads();
+      const size_t rb = ne * (size_t)u / (size_t)nu, re = ne * (size_t)(u + 1) / (size_t)nu;
+      memset(p->f[0] + rb, 0, (re - rb) * sizeof *p->f[0]);
+      for (int t = 1; t < nthr; t++) {
+        size_t lo = p->fclean[t] > rb ? p->fclean[t] : rb;
+        if (lo < re) memset(p->f[t] + lo, 0, (re - lo) * sizeof *p->f[t]);
+      }
+      if (peratom)
+        for (int t = 0; t < nthr; t++) memset(p->e[t] + rb, 0, (re - rb) * sizeof *p->e[t]);
     }
+    p->fdirty = 1; /* until the reduction has cleared the rows again */
   }
   for (int t = 0; t < nthr; t++) p->energy[t] = 0;
 
@@ -307,6 +327,7 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
       ft[0][k][0] = fx;
       ft[0][k][1] = fy;
       ft[0][k][2] = fz;
+      for (int t = 1; t < nthr; t++) ft[t][k][0] = ft[t][k][1] = ft[t][k][2] = 0.0;
       if (peratom) {
         double ev = et[0][k];
         for (int t = 1; t < nthr; t++) ev += et[t][k];
@@ -318,6 +339,11 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
       v20 += xk[2] * fx; v21 += xk[2] * fy; v22 += xk[2] * fz;
     }
   }
+  if (nthr > 1) { /* f[1..] rows 0..ne-1 are zero again, rows beyond were not touched */
+    for (int t = 1; t < nthr; t++)
+      if (p->fclean[t] < ne) p->fclean[t] = ne;
+    p->fdirty = 0;
+  }
   res->energy = energy;
   res->virial[0][0] = v00; res->virial[0][1] = v01; res->virial[0][2] = v02;
   res->virial[1][0] = v10; res->virial[1][1] = v11; res->virial[1][2] = v12;
@@ -326,7 +352,16 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
 
   if (want & KILN_EVAL_FORCES) {
     kiln_neigh_fold(nl, &f[0][0], 3);
-    memcpy(a->f, f, n * sizeof *f);
+    if (nthr == 1) {
+      memcpy(a->f, f, n * sizeof *f);
+    } else {
+#pragma omp parallel num_threads(nthr)
+      {
+        const int u = omp_get_thread_num(), nu = omp_get_num_threads();
+        const size_t rb = n * (size_t)u / (size_t)nu, re = n * (size_t)(u + 1) / (size_t)nu;
+        memcpy(a->f + rb, f + rb, (re - rb) * sizeof *f);
+      }
+    }
   }
   if (peratom) {
     if ((st = ensure_eatom(p, n, err))) return st;
@@ -348,6 +383,12 @@ kiln_status kiln_pot_compute_once(kiln_pot *p, kiln_atoms *a, unsigned want,
     if (st) return st;
   }
   return kiln_pot_compute(p, a, p->own, want, res, err);
+}
+
+void kiln_pot_set_omp_min(kiln_pot *p, size_t natoms) {
+  if (!p) return;
+  p->omp_min = natoms;
+  if (p->style == &kiln_pot_sum_style) kilni_sum_set_omp_min(p->state, natoms);
 }
 
 void kiln_pot_invalidate(kiln_pot *p) {

@@ -271,14 +271,15 @@ TEST(test_large_binned) {
   kiln_atoms_free(c0);
 }
 
-/* the threaded search (used above 4096 extended atoms) gives the same list as one thread
- * and as the O(N^2) search */
+/* the threaded build (search above 4096 extended atoms; wrapping, ghost images and the
+ * row scatter above 4096 local atoms) gives the same list and ghosts as one thread and as
+ * the O(N^2) search */
 TEST(test_threads) {
   kiln_error err;
   kiln_rng r;
   kiln_rng_seed(&r, 13, 0);
   const int pbc[3] = {1, 0, 1};
-  kiln_atoms *a = random_atoms(&r, 3000, 24.0, pbc);
+  kiln_atoms *a = random_atoms(&r, 5000, 28.5, pbc);
   int nt = omp_get_max_threads();
   for (int kind = 1; kind <= 2; kind++) {
     kiln_neigh *l1, *l2;
@@ -290,13 +291,18 @@ TEST(test_threads) {
     omp_set_num_threads(2);
     CHECK_OK(kiln_neigh_build(l2, a, &err));
     CHECK_OK(kiln_neigh_build(l2, a, &err)); /* again, reusing the buffers */
-    CHECK(l1->n + l1->ng > 4096);
+    CHECK(l1->n > 4096);
     CHECK(l1->offset[l1->n] == l2->offset[l2->n] && l1->offset[l1->n] > 10000);
     int same = l1->ng == l2->ng;
     for (size_t i = 0; same && i <= l1->n; i++) same = l1->offset[i] == l2->offset[i];
     for (size_t i = 0; same && i < l1->n; i++) same = l1->nhalf[i] == l2->nhalf[i];
     for (size_t q = 0; same && q < l1->offset[l1->n]; q++) same = l1->index[q] == l2->index[q];
     CHECK(same);
+    int same_ghosts = l1->ng == l2->ng;
+    for (size_t k = 0; same_ghosts && k < l1->n + l1->ng; k++)
+      same_ghosts = l1->owner[k] == l2->owner[k] && !memcmp(l1->img[k], l2->img[k], sizeof l1->img[k]) &&
+                    !memcmp(l1->xe[k], l2->xe[k], sizeof l1->xe[k]);
+    CHECK(same_ghosts);
     kiln_neigh_free(l1);
     kiln_neigh_free(l2);
   }

@@ -312,6 +312,7 @@ TEST(test_one_ref) {
   }
   kiln_pot *p = NULL;
   if (a && !check_cur_fail_) CHECK_OK(kiln_pot_new(&p, r.style, o, &err));
+  kiln_pot_set_omp_min(p, 0);  /* these structures are small: exercise the threaded paths */
   if (!a || !p || check_cur_fail_) {
     kiln_pot_free(p);
     kiln_opts_free(o);
