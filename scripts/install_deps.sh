@@ -7,4 +7,4 @@ done
 [ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing$missing"
-$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
