@@ -37,7 +37,8 @@ local nve = kiln.md.verlet{dt=1.0}
 nve:run(si, pot, n_nve, {every=10, observe={record, traj}, thermo=n_nve // 10, progress=true})
 
 kiln.io.write(outdir .. "/quickstart.xyz", si)
-local png, msg = plot.thermo(rows, outdir .. "/quickstart.png")
+local png, msg = plot.thermo(rows, outdir .. "/quickstart.png",
+                             {title = "Si, Stillinger-Weber, 512 atoms: Langevin 300 K, then NVE"})
 
 -- energy conservation over the NVE part, per atom
 local e0, emax = nil, 0.0
