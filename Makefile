@@ -89,8 +89,10 @@ debug:
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  KILN_SHORT=1 sh scripts/run_checks.sh build/debug
 
+# the quickstart's files (H5MD trajectory, extxyz snapshot, PNG plot) go to build/demo/
 demo: all
-	$(BIN) examples/quickstart.lua
+	@mkdir -p build/demo
+	KILN_OUTDIR=build/demo $(BIN) examples/quickstart.lua
 
 bench: all
 	sh scripts/bench-md.sh
