@@ -362,6 +362,7 @@ local function thermo(rows, file, o)
   return lines{
     file = file or o.file or "thermo.png", title = o.title or "MD run",
     xlabel = xlabel, ylabel = "total energy (eV)", y2label = "temperature (K)", size = o.size,
+    key_position = o.key_position or "outside top center horizontal",  -- off both curves
     series = {{x = t, y = e, label = "total energy"}, {x = t, y = T, label = "temperature", axis = 2}},
   }
 end
