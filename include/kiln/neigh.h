@@ -55,8 +55,21 @@ kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,
                               kiln_error *err);
 /* Unconditional rebuild. */
 kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *err);
-/* Make the next update rebuild (used at checkpoints so resumes are bit-identical). */
+/* Make the next update rebuild. */
 void kiln_neigh_invalidate(kiln_neigh *nl);
+/* The reference positions of the last build (n x 3, Å, as a->x was then: not wrapped),
+ * from which kiln_neigh_update measures the skin/2 displacement; *n (may be NULL) gets
+ * their count. NULL (and *n = 0) if the list was never built, was invalidated or its
+ * last build failed. Valid until the next build or kiln_neigh_free. */
+const double (*kiln_neigh_reference(const kiln_neigh *nl, size_t *n))[3];
+/* Rebuild as if the atoms were at xref (a->n x 3; cell, pbc, types and count from a):
+ * the same ghosts, bins and entry order as kiln_neigh_build at those positions. Then the
+ * ghost positions xe are refreshed from a->x, and xref stays the reference, so the next
+ * kiln_neigh_update rebuilds exactly when one after the original build would (used to
+ * restore a list from a checkpoint). xref NULL: same as kiln_neigh_build; xref must be a
+ * copy (not the array kiln_neigh_reference returns for nl: KILN_EINVAL). */
+kiln_status kiln_neigh_build_from(kiln_neigh *nl, const kiln_atoms *a, const double (*xref)[3],
+                                  kiln_error *err);
 
 /* Add ghost rows of arr ((n+ng) x ncols) onto their owners (reverse communication). */
 void kiln_neigh_fold(const kiln_neigh *nl, double *arr, size_t ncols);

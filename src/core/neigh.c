@@ -277,8 +277,9 @@ static kiln_status basis(const kiln_atoms *a, double B[3][3], double Binv[3][3],
   return KILN_OK;
 }
 
-static inline void ext_pos(const kiln_atoms *a, size_t o, const int32_t im[3], double out[3]) {
-  const double *x = a->x[o];
+static inline void ext_pos(const kiln_atoms *a, const double (*xs)[3], size_t o,
+                           const int32_t im[3], double out[3]) {
+  const double *x = xs[o];
   for (int c = 0; c < 3; c++)
     out[c] = x[c] + (double)im[0] * a->cell[0][c] + (double)im[1] * a->cell[1][c] +
              (double)im[2] * a->cell[2][c];
@@ -614,9 +615,9 @@ static kiln_status transpose(kiln_neigh *nl, priv_t *p, size_t ne, int full, kil
 
 /* wrap local atom i into the cell along periodic directions (s, img, owner, xe, xref);
  * 1: non-finite position, 2: more than 1e9 cells away (*fout: the cell count) */
-static inline int wrap_atom(kiln_neigh *nl, priv_t *p, const kiln_atoms *a,
+static inline int wrap_atom(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, const double (*xs)[3],
                             const double Binv[3][3], const int per[3], size_t i, double *fout) {
-  const double *x = a->x[i];
+  const double *x = xs[i];
   if (!isfinite(x[0]) || !isfinite(x[1]) || !isfinite(x[2])) return 1;
   double *s = p->s[i];
   for (int d = 0; d < 3; d++) {
@@ -635,7 +636,7 @@ static inline int wrap_atom(kiln_neigh *nl, priv_t *p, const kiln_atoms *a,
     }
   }
   nl->owner[i] = (int32_t)i;
-  ext_pos(a, i, nl->img[i], nl->xe[i]);
+  ext_pos(a, xs, i, nl->img[i], nl->xe[i]);
   memcpy(p->xref[i], x, sizeof p->xref[i]);
   return 0;
 }
@@ -648,14 +649,14 @@ static inline int ghost_in(const double si[3], const int t[3], const double pad[
            (t[2] && (u2 < -pad[2] || u2 >= 1 + pad[2])));
 }
 
-static inline void put_ghost(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, size_t i,
-                             const int t[3], size_t k) {
+static inline void put_ghost(kiln_neigh *nl, priv_t *p, const kiln_atoms *a,
+                             const double (*xs)[3], size_t i, const int t[3], size_t k) {
   nl->owner[k] = (int32_t)i;
   for (int d = 0; d < 3; d++) {
     nl->img[k][d] = nl->img[i][d] + t[d];
     p->s[k][d] = p->s[i][d] + t[d];
   }
-  ext_pos(a, i, nl->img[k], nl->xe[k]);
+  ext_pos(a, xs, i, nl->img[k], nl->xe[k]);
 }
 
 /* per-direction masks of the shifts t (bit t + m[d]) that keep atom i's image in the slab,
@@ -675,8 +676,9 @@ static inline uint32_t ghost_mask(const double si[3], const int m[3], const doub
  * (in lbin, free until the binning) are computed once per atom. Threaded: the owners are
  * split into parts, each part counts its images per shift, and the images are written at
  * offsets from those counts, in the same order. */
-static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, const int m[3],
-                               const double pad[3], size_t *ne_out, kiln_error *err) {
+static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a,
+                               const double (*xs)[3], const int m[3], const double pad[3],
+                               size_t *ne_out, kiln_error *err) {
   const size_t n = a->n;
   const int nsh = (2 * m[0] + 1) * (2 * m[1] + 1) * (2 * m[2] + 1);
   const int use_mask = m[0] <= 3 && m[1] <= 3 && m[2] <= 3;
@@ -731,7 +733,7 @@ static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, c
             if (!t0 && !t1 && !t2) continue;
             size_t k = cnt[(size_t)sh * P + c];
             for (size_t i = ib; i < ie; i++)
-              if (KEEP(i, t, t0, t1, t2)) put_ghost(nl, p, a, i, t, k++);
+              if (KEEP(i, t, t0, t1, t2)) put_ghost(nl, p, a, xs, i, t, k++);
           }
     }
     *ne_out = tot;
@@ -746,7 +748,7 @@ static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, c
         for (size_t i = 0; i < n; i++) {
           if (!KEEP(i, t, t0, t1, t2)) continue;
           if (ne >= p->cap_ext && (st = ensure_ext(nl, p, ne + 1, err))) return st;
-          put_ghost(nl, p, a, i, t, ne++);
+          put_ghost(nl, p, a, xs, i, t, ne++);
         }
       }
 #undef KEEP
@@ -756,7 +758,9 @@ static kiln_status make_ghosts(kiln_neigh *nl, priv_t *p, const kiln_atoms *a, c
 
 /* ---- build ------------------------------------------------------------- */
 
-kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *err) {
+/* The build, with the atoms taken at positions xs (a->x, or saved reference positions). */
+static kiln_status build_at(kiln_neigh *nl, const kiln_atoms *a, const double (*xs)[3],
+                            kiln_error *err) {
   priv_t *p = nl->priv;
   const size_t n = a->n;
   const double rc = nl->cutoff + nl->skin, rc2 = rc * rc;
@@ -777,12 +781,12 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
 #pragma omp parallel for num_threads(T) schedule(static) reduction(| : bad) if (T > 1)
   for (long il = 0; il < (long)n; il++) {
     double f;
-    if (wrap_atom(nl, p, a, Binv, per, (size_t)il, &f)) bad = 1;
+    if (wrap_atom(nl, p, a, xs, Binv, per, (size_t)il, &f)) bad = 1;
   }
   if (bad)
     for (size_t i = 0; i < n; i++) {
       double f;
-      int w = wrap_atom(nl, p, a, Binv, per, i, &f);
+      int w = wrap_atom(nl, p, a, xs, Binv, per, i, &f);
       if (w == 1)
         return KILN_FAIL(err, KILN_EDOM, "neighbor list: atom %zu has a non-finite position",
                          i + 1);
@@ -805,7 +809,7 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
                      "%g A in a cell with heights %g, %g, %g A; use a supercell", est, rc,
                      h[0], h[1], h[2]);
   size_t ne = n;
-  if ((st = make_ghosts(nl, p, a, m, pad, &ne, err))) return st;
+  if ((st = make_ghosts(nl, p, a, xs, m, pad, &ne, err))) return st;
   nl->n = n;
   nl->ng = ne - n;
 
@@ -894,7 +898,32 @@ static void refresh(kiln_neigh *nl, const kiln_atoms *a) {
   const size_t ne = nl->n + nl->ng;
   const int T = nthreads_for(ne);
 #pragma omp parallel for num_threads(T) schedule(static) if (T > 1)
-  for (long k = 0; k < (long)ne; k++) ext_pos(a, (size_t)nl->owner[k], nl->img[k], nl->xe[k]);
+  for (long k = 0; k < (long)ne; k++)
+    ext_pos(a, (const double(*)[3])a->x, (size_t)nl->owner[k], nl->img[k], nl->xe[k]);
+}
+
+kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *err) {
+  return build_at(nl, a, (const double(*)[3])a->x, err);
+}
+
+kiln_status kiln_neigh_build_from(kiln_neigh *nl, const kiln_atoms *a, const double (*xref)[3],
+                                  kiln_error *err) {
+  if (!xref) return kiln_neigh_build(nl, a, err);
+  if (xref == (const double(*)[3])((priv_t *)nl->priv)->xref)
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "neighbor list: build_from needs a copy of the reference positions, not "
+                     "the list's own array");
+  kiln_status st = build_at(nl, a, xref, err);
+  if (!st) refresh(nl, a);
+  return st;
+}
+
+const double (*kiln_neigh_reference(const kiln_neigh *nl, size_t *n))[3] {
+  const priv_t *p = nl ? nl->priv : NULL;
+  if (n) *n = 0;
+  if (!p || !p->valid) return NULL;
+  if (n) *n = p->n;
+  return (const double(*)[3])p->xref;
 }
 
 kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,

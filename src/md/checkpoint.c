@@ -9,6 +9,9 @@
  *   last potential result: f64 energy, virial[9], stress[9]
  *   atoms: u64 n | f64 cell[9] | i32 pbc[3] | i32 nspecies + nspecies x 8 chars
  *          i32 type[n] | f64 mass[n] | i64 id[n] | f64 x[3n], v[3n], f[3n]
+ *   neighbor list: i32 has_ref (0/1) [+ f64 xref[3n]: md->nl's reference positions, the
+ *          unwrapped positions at its last build; a resumed run rebuilds its list from them
+ *          at the first step, so it is the list of the run that wrote the file]
  *   "KILNEND\0" | u64 FNV-1a hash of every byte before it
  * The hash catches corruption that the structural checks cannot see (for example a
  * damaged thermostat state). Written to file.tmp.<pid>, flushed and synced, then renamed over file. */
@@ -22,7 +25,7 @@
 
 #define CHK_MAGIC "KILNMDCK"
 #define CHK_END "KILNEND"
-#define CHK_VERSION 2u
+#define CHK_VERSION 3u
 #define CHK_BOM 0x01020304u
 #define CHK_MAXNAME 64
 
@@ -97,6 +100,11 @@ kiln_status kiln_md_checkpoint_write(kiln_md *md, const kiln_atoms *a, const cha
   put(&w, a->x, sizeof *a->x, a->n);
   put(&w, a->v, sizeof *a->v, a->n);
   put(&w, a->f, sizeof *a->f, a->n);
+  size_t nref = 0;
+  const double(*xref)[3] = kiln_neigh_reference(md->nl, &nref);
+  if (nref != a->n) xref = NULL;
+  put_i32(&w, xref && a->n ? 1 : 0);
+  if (xref && a->n) put(&w, xref, sizeof *xref, a->n);
   put(&w, CHK_END, 1, 8);
   uint64_t hash = w.hash;
   put(&w, &hash, sizeof hash, 1);
@@ -113,8 +121,6 @@ kiln_status kiln_md_checkpoint_write(kiln_md *md, const kiln_atoms *a, const cha
     remove(tmp);
     return KILN_FAIL(err, KILN_EIO, "%s: cannot rename %s into place: %s", file, tmp, strerror(e));
   }
-  /* the continuing run rebuilds its list here, as a run resumed from this file will */
-  if (md->nl) kiln_neigh_invalidate(md->nl);
   return KILN_OK;
 }
 
@@ -157,6 +163,8 @@ typedef struct chk_data {
   double *mass;
   int64_t *id;
   double (*x)[3], (*v)[3], (*f)[3];
+  int32_t has_ref;
+  double (*xref)[3];
 } chk_data;
 
 static void chk_free(chk_data *c) {
@@ -167,6 +175,7 @@ static void chk_free(chk_data *c) {
   free(c->x);
   free(c->v);
   free(c->f);
+  free(c->xref);
 }
 
 #define GET(p, size, count, what)                                                                  \
@@ -265,26 +274,40 @@ static kiln_status read_atoms(reader *r, chk_data *c, kiln_error *err) {
                        (unsigned long long)c->n * sec[k].each, sec[k].what);
     left -= n * sec[k].each;
   }
-  if (n == 0) return KILN_OK;
-  c->type = malloc(n * sizeof *c->type);
-  c->mass = malloc(n * sizeof *c->mass);
-  c->id = malloc(n * sizeof *c->id);
-  c->x = malloc(n * sizeof *c->x);
-  c->v = malloc(n * sizeof *c->v);
-  c->f = malloc(n * sizeof *c->f);
-  if (!c->type || !c->mass || !c->id || !c->x || !c->v || !c->f)
-    return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory for %zu atoms", r->file, n);
-  GET(c->type, sizeof *c->type, n, "types");
-  GET(c->mass, sizeof *c->mass, n, "masses");
-  GET(c->id, sizeof *c->id, n, "ids");
-  GET(c->x, sizeof *c->x, n, "positions");
-  GET(c->v, sizeof *c->v, n, "velocities");
-  GET(c->f, sizeof *c->f, n, "forces");
-  const int32_t ntypes = c->nspecies > 0 ? c->nspecies : 1;
-  for (size_t i = 0; i < n; i++)
-    if (c->type[i] < 0 || c->type[i] >= ntypes)
-      return KILN_FAIL(err, KILN_EFORMAT, "%s: corrupt type %d of atom %zu (%d species)", r->file,
-                       (int)c->type[i], i + 1, (int)c->nspecies);
+  if (n) {
+    c->type = malloc(n * sizeof *c->type);
+    c->mass = malloc(n * sizeof *c->mass);
+    c->id = malloc(n * sizeof *c->id);
+    c->x = malloc(n * sizeof *c->x);
+    c->v = malloc(n * sizeof *c->v);
+    c->f = malloc(n * sizeof *c->f);
+    if (!c->type || !c->mass || !c->id || !c->x || !c->v || !c->f)
+      return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory for %zu atoms", r->file, n);
+    GET(c->type, sizeof *c->type, n, "types");
+    GET(c->mass, sizeof *c->mass, n, "masses");
+    GET(c->id, sizeof *c->id, n, "ids");
+    GET(c->x, sizeof *c->x, n, "positions");
+    GET(c->v, sizeof *c->v, n, "velocities");
+    GET(c->f, sizeof *c->f, n, "forces");
+    const int32_t ntypes = c->nspecies > 0 ? c->nspecies : 1;
+    for (size_t i = 0; i < n; i++)
+      if (c->type[i] < 0 || c->type[i] >= ntypes)
+        return KILN_FAIL(err, KILN_EFORMAT, "%s: corrupt type %d of atom %zu (%d species)", r->file,
+                         (int)c->type[i], i + 1, (int)c->nspecies);
+  }
+  GET(&c->has_ref, sizeof c->has_ref, 1, "neighbor-list flag");
+  if (c->has_ref != 0 && (c->has_ref != 1 || n == 0))
+    return KILN_FAIL(err, KILN_EFORMAT, "%s: corrupt neighbor-list flag %d (%zu atoms)", r->file,
+                     (int)c->has_ref, n);
+  if (c->has_ref) {
+    if (c->n > (uint64_t)((size_t)r->remaining / (3 * sizeof(double))))
+      return KILN_FAIL(err, KILN_EFORMAT, "%s: truncated (expected %llu bytes of %s)", r->file,
+                       (unsigned long long)c->n * 3 * sizeof(double),
+                       "neighbor-list positions");
+    if (!(c->xref = malloc(n * sizeof *c->xref)))
+      return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory for %zu atoms", r->file, n);
+    GET(c->xref, sizeof *c->xref, n, "neighbor-list positions");
+  }
   char end[8];
   GET(end, 1, 8, "end marker");
   if (memcmp(end, CHK_END, 8) != 0)
@@ -353,9 +376,15 @@ kiln_status kiln_md_checkpoint_read(kiln_md *md, kiln_atoms *a, const char *file
   memcpy(md->last.virial, c.virial, sizeof md->last.virial);
   memcpy(md->last.stress, c.stress, sizeof md->last.stress);
   md->last.eatom = NULL;
+  /* md->nl is rebuilt from the saved reference positions at the start of the next run
+   * (kiln_md_run), giving the list the writing run had; without them it is rebuilt
+   * from the positions at the first step */
+  kilni_md_impl *m = (kilni_md_impl *)md;
+  free(m->xref);
+  m->xref = c.xref;
+  m->nxref = c.xref ? n : 0;
+  c.xref = NULL;
   chk_free(&c);
-
-  /* the run that wrote the file rebuilds its list at the next step; so do we */
   if (md->nl) kiln_neigh_invalidate(md->nl);
   kilni_md_forces_mark(md, a, NULL, 1);
   kilni_md_thermo_fill(md, a);

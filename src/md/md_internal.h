@@ -24,6 +24,10 @@ typedef struct kilni_md_impl {
   int fpbc[3];
   double (*fx)[3];          /* fcap rows */
   int32_t *ftype;
+  /* restored from a checkpoint: reference positions of the writer's neighbor list
+   * (nxref x 3), used by the next kiln_md_run to rebuild md->nl as it was; else NULL */
+  double (*xref)[3];
+  size_t nxref;
 } kilni_md_impl;
 
 /* Record that a->f (and md->last) are the forces of a's current configuration

@@ -102,6 +102,7 @@ void kiln_md_free(kiln_md *md) {
   kiln_neigh_free(md->nl);
   free(m->fx);
   free(m->ftype);
+  free(m->xref);
   free(m);
 }
 
@@ -191,8 +192,9 @@ static kiln_status ensure_list(kiln_md *md, const kiln_pot *pot, double skin, ki
   return kiln_neigh_new(&md->nl, kind, rc, skin, err);
 }
 
-/* The checkpoint invalidates md->nl; the lists a potential keeps itself (sum parts)
- * must be rebuilt at the same step too, as they will be in a run resumed from the file. */
+/* md->nl goes on untouched (its reference positions are in the file, so a resumed run
+ * rebuilds the same list). The lists a potential keeps itself (sum parts) are not saved:
+ * they are rebuilt here, as they will be at the start of a run resumed from the file. */
 static kiln_status write_chk(kiln_md *md, const kiln_atoms *a, kiln_pot *pot, const char *file,
                              long *last_chk, kiln_error *err) {
   kiln_status st = kiln_md_checkpoint_write(md, a, file, err);
@@ -227,11 +229,24 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
   if ((st = check_atoms(a, err))) return st;
   if ((st = ensure_list(md, pot, skin, err))) return st;
 
+  /* reference positions of the checkpoint writer's list (consumed here either way) */
+  double(*xref)[3] = m->xref;
+  const size_t nxref = m->nxref;
+  m->xref = NULL;
+  m->nxref = 0;
   if (forces_valid(md, a, pot)) {
-    /* forces restored from a checkpoint: the potential's own lists start afresh, as
-     * they do in the run that wrote it */
-    if (m->fany_pot) kiln_pot_invalidate(pot);
+    /* forces restored from a checkpoint: md->nl is rebuilt from the writer's reference
+     * positions (the same list, and the same rebuild steps after it); the potential's own
+     * lists start afresh, as they did at the checkpoint in the run that wrote it */
+    if (m->fany_pot) {
+      kiln_pot_invalidate(pot);
+      if (xref && nxref == a->n)
+        st = kiln_neigh_build_from(md->nl, a, (const double(*)[3])xref, err);
+    }
+    free(xref);
+    if (st) return st;
   } else {
+    free(xref);
     m->fvalid = 0;
     if ((st = kiln_pot_compute(pot, a, md->nl, want, &md->last, err))) return st;
   }

@@ -385,7 +385,9 @@ static void resume_identity(const char *style, int sum) {
   CHECK(mC3->step == 200 && memcmp(C2->x, A->x, A->n * sizeof *A->x) == 0);
 
   /* without checkpoints, two consecutive runs equal one long run (forces and
-   * the neighbor list carry over); checkpoints change only the last bits */
+   * the neighbor list carry over). Checkpoints do not change the run either, except
+   * for potentials with their own lists (a sum), which a checkpoint rebuilds: there
+   * they change only the last bits */
   kiln_atoms *D = NULL, *E = NULL;
   CHECK_OK(kiln_atoms_copy(&D, a0, &err));
   CHECK_OK(kiln_atoms_copy(&E, a0, &err));
@@ -399,6 +401,8 @@ static void resume_identity(const char *style, int sum) {
   for (size_t i = 0; i < A->n; i++)
     for (int d = 0; d < 3; d++) dmax = fmax(dmax, fabs(E->x[i][d] - A->x[i][d]));
   CHECK(dmax < 1e-6);
+  if (!sum) CHECK(memcmp(E->x, A->x, A->n * sizeof *A->x) == 0);
+  if (!sum) CHECK(memcmp(E->v, A->v, A->n * sizeof *A->v) == 0);
 
   kiln_md_free(mA); kiln_md_free(mB); kiln_md_free(mB2); kiln_md_free(mC); kiln_md_free(mC2);
   kiln_md_free(mC3); kiln_md_free(mD); kiln_md_free(mE);
@@ -415,6 +419,76 @@ TEST(test_resume_verlet) { resume_identity("verlet", 0); }
 /* a potential with its own neighbor lists (the parts of a sum): checkpoints must
  * reset those as well, or the resumed run differs in the last bits */
 TEST(test_resume_sum) { resume_identity("langevin", 1); }
+
+/* A checkpoint leaves the neighbor list alone and saves its reference positions, so
+ * (1) a run with checkpoints every 37 steps equals the run without any, bit for bit, and
+ * (2) a checkpoint written by hand at step 100, between two list rebuilds, resumes into
+ * the uninterrupted 200-step run bit for bit, with the same rebuild steps. A small skin
+ * (0.3 A) makes the list rebuild several times. */
+static void resume_any_schedule(const char *style) {
+  const char *f1 = "build/test_md_S1.chk", *f2 = "build/test_md_S2.chk";
+  kiln_pot *p = lj(0);
+  kiln_atoms *a0 = argon(3, 5.26);
+  set_velocities(a0, 40.0, 21);
+  kiln_atoms *U = NULL, *S = NULL, *H = NULL, *R = NULL;
+  CHECK_OK(kiln_atoms_copy(&U, a0, &err));
+  CHECK_OK(kiln_atoms_copy(&S, a0, &err));
+  CHECK_OK(kiln_atoms_copy(&H, a0, &err));
+  CHECK_OK(kiln_atoms_new(&R, 0, &err));
+  kiln_md *mU = fresh_md(style), *mS = fresh_md(style), *mH = fresh_md(style),
+          *mR = fresh_md(style);
+
+  /* U: 200 steps, no checkpoint; S: the same with checkpoints every 37 steps */
+  kiln_md_run_opts ru = {.skin = 0.3};
+  kiln_md_run_opts rs = {.skin = 0.3, .checkpoint = f1, .checkpoint_every = 37};
+  CHECK_OK(kiln_md_run(mU, U, p, 200, &ru, &err));
+  CHECK_OK(kiln_md_run(mS, S, p, 200, &rs, &err));
+  CHECK(mU->nl->nbuilds > 3);
+  CHECK(mS->nl->nbuilds == mU->nl->nbuilds);
+  CHECK(memcmp(S->x, U->x, U->n * sizeof *U->x) == 0);
+  CHECK(memcmp(S->v, U->v, U->n * sizeof *U->v) == 0);
+  CHECK(memcmp(S->f, U->f, U->n * sizeof *U->f) == 0);
+
+  /* H: 100 steps without checkpoints, then one written by hand; R: read into a fresh
+   * md and atoms, 100 more steps */
+  CHECK_OK(kiln_md_run(mH, H, p, 100, &ru, &err));
+  const long nb100 = mH->nl->nbuilds;
+  size_t nref = 0;
+  const double(*xref)[3] = kiln_neigh_reference(mH->nl, &nref);
+  CHECK(xref != NULL && nref == H->n);
+  /* the list was built before step 100: its reference is not the current positions */
+  if (xref) CHECK(memcmp(xref, H->x, H->n * sizeof *H->x) != 0);
+  CHECK_OK(kiln_md_checkpoint_write(mH, H, f2, &err));
+  CHECK(mH->nl->nbuilds == nb100 && kiln_neigh_reference(mH->nl, NULL) == xref);
+  CHECK_OK(kiln_md_checkpoint_read(mR, R, f2, &err));
+  CHECK(mR->step == 100 && R->n == a0->n);
+  CHECK_OK(kiln_md_run(mR, R, p, 100, &ru, &err));
+  CHECK(mR->step == 200);
+  CHECK(memcmp(R->x, U->x, U->n * sizeof *U->x) == 0);
+  CHECK(memcmp(R->v, U->v, U->n * sizeof *U->v) == 0);
+  CHECK(memcmp(R->f, U->f, U->n * sizeof *U->f) == 0);
+  CHECK(mR->thermo.conserved == mU->thermo.conserved);
+  /* the same rebuilds after step 100: one rebuild from the file, then U's */
+  CHECK(mU->nl->nbuilds > nb100);
+  CHECK(mR->nl->nbuilds - 1 == mU->nl->nbuilds - nb100);
+  /* H continued after its checkpoint is the uninterrupted run too */
+  CHECK_OK(kiln_md_run(mH, H, p, 100, &ru, &err));
+  CHECK(memcmp(H->x, U->x, U->n * sizeof *U->x) == 0);
+  CHECK(mH->nl->nbuilds == mU->nl->nbuilds);
+
+  /* build_from refuses the list's own reference array (it is overwritten by the build) */
+  CHECK_ERR(kiln_neigh_build_from(mH->nl, H, kiln_neigh_reference(mH->nl, NULL), &err),
+            KILN_EINVAL, "a copy of the reference positions");
+
+  kiln_md_free(mU); kiln_md_free(mS); kiln_md_free(mH); kiln_md_free(mR);
+  kiln_atoms_free(U); kiln_atoms_free(S); kiln_atoms_free(H); kiln_atoms_free(R);
+  kiln_atoms_free(a0);
+  kiln_pot_free(p);
+  remove(f1); remove(f2);
+}
+
+TEST(test_resume_any_schedule_langevin) { resume_any_schedule("langevin"); }
+TEST(test_resume_any_schedule_verlet) { resume_any_schedule("verlet"); }
 
 static kiln_status fail_at_7(void *ud, long step, kiln_atoms *a, const kiln_thermo *th,
                              kiln_error *e) {
@@ -539,7 +613,8 @@ TEST(test_checkpoint_errors) {
   fseek(fp, 0, SEEK_END);
   long size = ftell(fp);
   fclose(fp);
-  long atoms_bytes = 32 * (4 + 8 + 8 + 24 * 3) + 8 + 8;  /* + end marker + checksum */
+  /* + the neighbor-list reference positions (flag + 32 x 24) + end marker + checksum */
+  long atoms_bytes = 32 * (4 + 8 + 8 + 24 * 3) + 4 + 32 * 24 + 8 + 8;
   long header = size - atoms_bytes;
   truncate_file(f, t, header + 32 * 20 + 24 * 10);
   CHECK_ERR(kiln_md_checkpoint_read(md, b, t, &err), KILN_EFORMAT,
@@ -681,6 +756,8 @@ int main(void) {
   RUN(test_resume_csvr);
   RUN(test_resume_verlet);
   RUN(test_resume_sum);
+  RUN(test_resume_any_schedule_langevin);
+  RUN(test_resume_any_schedule_verlet);
   RUN(test_langevin_canonical);
   RUN(test_csvr_canonical);
   RUN(test_nosehoover_canonical);
