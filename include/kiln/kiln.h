@@ -13,4 +13,5 @@
 #include "potential.h"
 #include "md.h"
 #include "io.h"
+#include "fft.h"
 #endif
