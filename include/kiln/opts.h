@@ -50,6 +50,14 @@ kiln_status kiln_opts_str(const kiln_opts *t, const char *what, const char *key,
 /* After parsing: KILN_EINVAL "potential lj: unknown option 'cutof'" for any keyed
  * child of t never looked up. */
 kiln_status kiln_opts_check_unused(const kiln_opts *t, const char *what, kiln_error *err);
+/* Before parsing: KILN_EINVAL "potential lj: unknown option 'cutof' (options: epsilon, sigma,
+ * ...)" for a keyed child of t whose name is neither documented in `doc` (a style's option
+ * text: one "name=..." per line) nor in `extra` (space-separated names, may be NULL).
+ * Catches a misspelling before it surfaces as a missing required option. A doc naming no
+ * options disables the check. Keys already marked used (consumed by a caller) are
+ * skipped. Does not mark anything used. */
+kiln_status kiln_opts_check_known(const kiln_opts *t, const char *what, const char *doc,
+                                  const char *extra, kiln_error *err);
 /* Set a value by dotted path, e.g. "pairs.1.epsilon" (used by the reference-data
  * test driver). An all-digits component is a 1-based positional index; missing
  * keyed and positional tables are created (positional ones in order). value is a

@@ -3,7 +3,7 @@
  * velocity Verlet NVE at dt = 0.005 tau (eps = 1 eV, sigma = 1 A, m = 1 amu). Times are
  * process CPU time (robust on a shared machine).
  *   make && cc -O3 -march=native -fopenmp -Iinclude -o build/bench_lj scripts/bench/bench_lj.c \
- *        lib/libkiln.a -lm && OMP_NUM_THREADS=1 build/bench_lj [nsteps] [energy_every]
+ *        lib/libkiln.a $(pkg-config --libs hdf5 fftw3) -lm && OMP_NUM_THREADS=1 build/bench_lj [nsteps]
  * Compare with: OMP_NUM_THREADS=1 lmp -in ../shared/bench/lammps/in.lj (Loop time x %CPU). */
 #include <math.h>
 #include <stdio.h>

@@ -212,6 +212,61 @@ kiln_status kiln_opts_check_unused(const kiln_opts *t, const char *what, kiln_er
   return KILN_OK;
 }
 
+/* Next option name from *p: in a style's doc text the name before '=' at the start of a
+ * line (doc = 1), in a space-separated list any word (doc = 0). Returns 0 at the end. */
+static int next_name(const char **p, int doc, char name[64]) {
+  while (**p) {
+    const char *s = *p;
+    while (*s == ' ' || *s == '\t' || *s == '\n') s++;
+    const char *b = s;
+    while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
+           (s > b && *s >= '0' && *s <= '9'))
+      s++;
+    size_t n = (size_t)(s - b);
+    int ok = n > 0 && n < 64 && (!doc || *s == '=');
+    if (ok) snprintf(name, 64, "%.*s", (int)n, b);
+    while (*s && *s != (doc ? '\n' : ' ')) s++;   /* doc: one name per line */
+    *p = s;
+    if (ok) return 1;
+  }
+  return 0;
+}
+
+/* Is key among the names of doc and extra? *any: doc documents at least one name. */
+static int known_name(const char *doc, const char *extra, const char *key, int *any) {
+  char name[64];
+  int found = 0;
+  *any = 0;
+  for (const char *p = doc; next_name(&p, 1, name);) {
+    *any = 1;
+    found |= strcmp(name, key) == 0;
+  }
+  for (const char *p = extra ? extra : ""; next_name(&p, 0, name);) found |= strcmp(name, key) == 0;
+  return found;
+}
+
+kiln_status kiln_opts_check_known(const kiln_opts *t, const char *what, const char *doc,
+                                  const char *extra, kiln_error *err) {
+  if (!t || t->kind != KILN_OPT_TABLE || !doc) return KILN_OK;
+  for (size_t i = 0; i < t->nchild; i++) {
+    const char *key = t->child[i].key;
+    int any;
+    /* keys already used were consumed by the caller (e.g. sum's "style") */
+    if (!key || t->child[i].used || known_name(doc, extra, key, &any) || !any) continue;
+    char list[512] = "", name[64];
+    size_t len = 0;
+    int dummy;
+    for (int k = 0; k < 2; k++)
+      for (const char *p = k ? (extra ? extra : "") : doc; next_name(&p, !k, name);)
+        if (!(k && known_name(doc, NULL, name, &dummy)) &&  /* extra may repeat a doc name */
+            len + strlen(name) + 3 < sizeof list)
+          len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", name);
+    return KILN_FAIL(err, KILN_EINVAL, "%s: unknown option '%s' (options: %s)", pfx(what), key,
+                     list);
+  }
+  return KILN_OK;
+}
+
 /* ---- dotted paths ("pairs.1.epsilon") for the reference-data driver ---- */
 
 static int all_digits(const char *s) {

@@ -62,6 +62,8 @@ kiln_status kiln_md_new(kiln_md **out, const char *style, const kiln_opts *o, ki
   double dt, T;
   long seed;
   kiln_status st;
+  /* a misspelt option is named before it shows up as a missing one */
+  if ((st = kiln_opts_check_known(o, what, s->options, "dt T seed", err))) return st;
   if ((st = kiln_opts_num(o, what, "dt", 0, 0.0, &dt, err))) return st;
   if (!(dt > 0.0) || !isfinite(dt))
     return KILN_FAIL(err, KILN_EINVAL, "%s: dt must be a positive time step in fs (got %g)", what,

@@ -59,6 +59,11 @@ kiln_status kiln_pot_new(kiln_pot **out, const char *style, const kiln_opts *o, 
     return KILN_FAIL(err, KILN_EINVAL, "unknown potential style '%s' (known: %s)",
                      style ? style : "(null)", list);
   }
+  /* a misspelt option is named before it shows up as a missing one */
+  char what[96];
+  snprintf(what, sizeof what, "potential %s", s->name);
+  kiln_status st0 = kiln_opts_check_known(o, what, s->options, NULL, err);
+  if (st0) return st0;
   kiln_pot *p = calloc(1, sizeof *p);
   if (!p) return KILN_FAIL(err, KILN_ENOMEM, "out of memory creating potential %s", s->name);
   p->style = s;

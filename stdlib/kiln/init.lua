@@ -37,18 +37,15 @@ end
 -- onfail(msg), if given, may return a better message for a failed call.
 -- (Level 3 is the caller of the wrapper that calls this: keep it a plain call,
 -- not a tail call, in wrappers; `construct` tail-calls it, which keeps the level.)
-local function construct_h(label, onfail, ctor, ...)
+local function construct(label, ctor, ...)
   local ok, r, msg = pcall(ctor, ...)
   if ok then return r, msg end   -- msg: a constructor's nil, msg
   if type(r) == "string" then
     r = r:gsub("^[^\n]-init%.lua:%d+: ", "")
     r = r:gsub("^(bad argument #%d+ to )'[^']*'", "%1'" .. label .. "'")
-    if onfail then r = onfail(r) or r end
   end
   error(r, 3)
 end
-
-local function construct(label, ctor, ...) return construct_h(label, nil, ctor, ...) end
 
 -- A C module function under its public name: errors blame the caller's line
 -- and name `label` (not the internal kiln.c.* module) in messages.
@@ -348,28 +345,10 @@ local function style_record(rec, kind, make)
                              rec.citation ~= "" and "\nCitation: " .. rec.citation or "",
                              rec.options ~= "" and "\nOptions:\n  " ..
                                rec.options:gsub("\n$", ""):gsub("\n", "\n  ") or "")
-  -- top-level option names documented by the style ("name=..." at a line start)
-  local known, known_list = {}, {}
-  for name in (rec.options or ""):gmatch("%f[^\n%z]%s*([%a_][%w_]*)=") do
-    if not known[name] then known[name] = true; known_list[#known_list + 1] = name end
-  end
   return setmetatable(rec, {
     __call = function(_, opts)
       if opts ~= nil and type(opts) ~= "table" then argerror(label, 1, "options table", opts) end
-      local r = construct_h(label, function(msg)
-        -- a misspelt option usually shows up first as a missing required one
-        -- ("cutof" -> "missing option 'cutoff'"): name the unknown key instead
-        if #known_list == 0 or type(opts) ~= "table" or not msg:find("missing option", 1, true) then
-          return nil
-        end
-        for k in pairs(opts) do
-          if type(k) == "string" and not known[k] then
-            return string.format("%s %s: unknown option '%s' (options: %s)", kind, rec.name, k,
-                                 table.concat(known_list, ", "))
-          end
-        end
-      end, make, rec.name, opts)
-      return r
+      return (construct(label, make, rec.name, opts))
     end,
     __tostring = function() return label .. " (" .. kind .. " style: " .. rec.description .. ")" end,
   })

@@ -320,10 +320,34 @@ TEST(test_units) {
   CHECK(kiln_units_convert(1.0, "furlong", "m", &y) == -1);
 }
 
+/* misspelt options are named against the style's documented option list */
+TEST(test_opts_check_known) {
+  kiln_error err = {0};
+  const char *doc = "epsilon=number (eV)\nsigma=number (A)\n  cutoff=number (A)\n"
+                    "pairs={{\"A\",\"B\", epsilon=}} (per pair)";
+  kiln_opts *o = NULL;
+  CHECK_OK(kiln_opts_new(&o, &err));
+  CHECK_OK(kiln_opts_add_num(o, "epsilon", 1, &err));
+  CHECK_OK(kiln_opts_add_num(o, "cutoff", 3, &err));
+  CHECK_OK(kiln_opts_check_known(o, "potential x", doc, NULL, &err));
+  CHECK_OK(kiln_opts_add_num(o, "T", 3, &err));
+  CHECK_ERR(kiln_opts_check_known(o, "potential x", doc, NULL, &err), KILN_EINVAL,
+            "potential x: unknown option 'T' (options: epsilon, sigma, cutoff, pairs)");
+  CHECK_OK(kiln_opts_check_known(o, "md x", doc, "dt T seed", &err));   /* extra names */
+  CHECK_OK(kiln_opts_add_num(o, "sigam", 3, &err));
+  CHECK_ERR(kiln_opts_check_known(o, "md x", doc, "dt cutoff T", &err), KILN_EINVAL,
+            "md x: unknown option 'sigam' (options: epsilon, sigma, cutoff, pairs, dt, T)");
+  CHECK(kiln_opts_get(o, "sigam") != NULL);                             /* marks it used */
+  CHECK_OK(kiln_opts_check_known(o, "md x", doc, "T", &err));           /* used: skipped */
+  CHECK_OK(kiln_opts_check_known(o, "sum", "a list of parts {style=..}", NULL, &err)); /* no names */
+  kiln_opts_free(o);
+}
+
 int main(void) {
   RUN(test_error);
   RUN(test_array);
   RUN(test_opts_lookup);
+  RUN(test_opts_check_known);
   RUN(test_opts_set_path);
   RUN(test_rng_reference);
   RUN(test_rng_streams);

@@ -124,6 +124,9 @@ TEST(test_parse_errors) {
   kiln_opts_add_str(o, "file", POTDIR "/Cu_u3.eam", &err);
   kiln_opts_add_num(o, "cutof", 5.0, &err);
   CHECK_ERR(kiln_pot_new(&p, "eam", o, &err), KILN_EINVAL, "cutof");
+  kiln_opts_free(o);
+  kiln_opts_new(&o, &err);
+  kiln_opts_add_str(o, "file", POTDIR "/Cu_u3.eam", &err);
   kiln_opts *fl = NULL;
   kiln_opts_add_table(o, "files", &fl, &err);
   kiln_opts_add_str(fl, NULL, POTDIR "/Ni_u3.eam", &err);
