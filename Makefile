@@ -66,7 +66,8 @@ layering:
 
 # Debian packages, installed only when missing (run as root, or with sudo available).
 DEB_PKGS = build-essential liblua5.4-dev libfftw3-dev libopenblas-dev liblapacke-dev libhdf5-dev \
-           libreadline-dev pkg-config gnuplot-nox lammps lammps-data python3-ase
+           libreadline-dev pkg-config gnuplot-nox lammps lammps-data python3-ase \
+           python3-phonopy
 deps:
 	@sh scripts/install_deps.sh $(DEB_PKGS)
 
@@ -106,6 +107,8 @@ install: all
 	install -m 644 $(LIB) $(PREFIX)/lib/libkiln.a
 	install -m 644 include/kiln/*.h $(PREFIX)/include/kiln/
 	install -m 644 stdlib/kiln/*.lua $(PREFIX)/share/kiln/stdlib/kiln/
+	if [ -d stdlib/kiln/data ]; then install -d $(PREFIX)/share/kiln/stdlib/kiln/data && \
+	  install -m 644 stdlib/kiln/data/* $(PREFIX)/share/kiln/stdlib/kiln/data/; fi
 
 clean:
 	rm -rf build lib bin

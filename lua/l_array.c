@@ -74,6 +74,21 @@ double *kiln_l_pusharray(lua_State *L, const double *data, size_t rows, size_t c
   return b->own->data;
 }
 
+void kiln_l_pusharray_take(lua_State *L, kiln_array **a) {
+  if (!(*a)->owner) { /* a view over memory we do not own: copy it */
+    kiln_l_pusharray(L, (*a)->data, (*a)->rows, (*a)->cols);
+    return;
+  }
+  larray *b = lua_newuserdatauv(L, sizeof *b, 1); /* may raise: *a is still the caller's */
+  memset(b, 0, sizeof *b);
+  luaL_setmetatable(L, KILN_L_ARRAY);
+  b->own = *a;
+  b->rows = (*a)->rows;
+  b->cols = (*a)->cols;
+  *a = NULL;
+  if (b->rows * b->cols > 8192) lua_gc(L, LUA_GCSTEP, (int)(b->rows * b->cols * sizeof(double) / 1024));
+}
+
 void kiln_l_pushview(lua_State *L, int parent, int field) {
   parent = lua_absindex(L, parent);
   kiln_l_box *pb = kiln_l_checkbox(L, parent, KILN_L_ATOMS);

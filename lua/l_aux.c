@@ -108,6 +108,11 @@ static void add_value(lua_State *L, kiln_opts *t, const char *key, char *path, s
       if (d) {
         kiln_opts *c;
         st = kiln_opts_add_table(t, key, &c, &err);
+        /* an Array row (arr[i]) is one flat list, like a vector */
+        if (luaL_testudata(L, top, KILN_L_ARRAYROW)) {
+          rows = cols;
+          cols = 1;
+        }
         for (size_t i = 0; st == KILN_OK && i < rows; i++) {
           if (cols == 1) {
             st = kiln_opts_add_num(c, NULL, d[i], &err);

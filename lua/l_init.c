@@ -9,7 +9,9 @@ static const luaL_Reg modules[] = {
     {"kiln.c.crystal", luaopen_kiln_c_crystal}, {"kiln.c.potential", luaopen_kiln_c_potential},
     {"kiln.c.md", luaopen_kiln_c_md},         {"kiln.c.io", luaopen_kiln_c_io},
     {"kiln.c.traj", luaopen_kiln_c_traj},     {"kiln.c.units", luaopen_kiln_c_units},
-    {"kiln.c.rng", luaopen_kiln_c_rng},       {NULL, NULL}};
+    {"kiln.c.rng", luaopen_kiln_c_rng},       {"kiln.c.corr", luaopen_kiln_c_corr},
+    {"kiln.c.qpoints", luaopen_kiln_c_qpoints}, {"kiln.c.phonons", luaopen_kiln_c_phonons},
+    {NULL, NULL}};
 
 /* kiln.c.core.set_interrupted(true): what Ctrl-C does (test hook) */
 static int l_set_interrupted(lua_State *L) {

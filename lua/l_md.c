@@ -169,6 +169,7 @@ static int lua_function_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln
 static const kiln_l_observer_maker makers[] = {
     lua_function_observer,
     kiln_l_traj_observer,
+    kiln_l_corr_observer,
     NULL,
 };
 
@@ -229,7 +230,15 @@ static size_t make_observers(lua_State *L, int obs, runstate *rs, long every, ki
     int v = lua_gettop(L);
     long ev = every;
     if (lua_istable(L, v)) { /* {obj, every=N} or {fn=obj, every=N} */
-      kiln_l_checkkeys(L, v, "md:run observer", (const char *const[]){"fn", "every", NULL});
+      lua_pushnil(L); /* keys: fn, every, or the object at [1] */
+      while (lua_next(L, v)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1) && lua_tointeger(L, -1) == 1) continue;
+        if (lua_type(L, -1) != LUA_TSTRING || (strcmp(lua_tostring(L, -1), "fn") &&
+                                                strcmp(lua_tostring(L, -1), "every")))
+          luaL_error(L, "md:run: observer %d: unknown key '%s' (use {obj, every=N} or "
+                     "{fn=obj, every=N})", (int)k + 1, luaL_tolstring(L, -1, NULL));
+      }
       ev = kiln_l_optintfield(L, v, "every", every);
       if (ev < 1)
         luaL_error(L, "md:run: observer %d: every must be >= 1 (got %d)", (int)k + 1, (int)ev);

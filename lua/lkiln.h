@@ -26,6 +26,7 @@
 #define KILN_L_MD "kiln.Integrator"
 #define KILN_L_TRAJ "kiln.Trajectory"
 #define KILN_L_RNG "kiln.Rng"
+#define KILN_L_CORR "kiln.Correlator"
 
 /* Set by the SIGINT handler (REPL / main); the md progress callback returns
  * non-zero when it is set, then clears it. Defined in l_aux.c. */
@@ -89,6 +90,10 @@ void kiln_l_checkvec3(lua_State *L, int arg, double v[3]);
 void kiln_l_pushmat3(lua_State *L, const double m[3][3]);
 /* Push a new owning kiln.Array copying rows*cols values (data may be NULL: zeros). */
 double *kiln_l_pusharray(lua_State *L, const double *data, size_t rows, size_t cols);
+/* Push a kiln.Array that takes over *a (an owning kiln_array) without copying
+ * and sets *a = NULL; a non-owning *a (a view) is copied and left alone. If
+ * pushing raises (out of memory), *a is untouched and still the caller's. */
+void kiln_l_pusharray_take(lua_State *L, kiln_array **a);
 /* Push a kiln.Array view into field `field` of the atoms box at parent index:
  * 0 positions, 1 velocities, 2 forces, 3 masses (n x 1). */
 enum { KILN_L_VIEW_X, KILN_L_VIEW_V, KILN_L_VIEW_F, KILN_L_VIEW_MASS };
@@ -112,6 +117,8 @@ typedef struct kiln_l_runctx {
 typedef int (*kiln_l_observer_maker)(lua_State *L, int idx, kiln_l_runctx *ctx,
                                      kiln_observer *o, kiln_l_box **busy);
 int kiln_l_traj_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observer *o,
+                         kiln_l_box **busy);
+int kiln_l_corr_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observer *o,
                          kiln_l_box **busy);
 
 /* Small utilities */
@@ -138,6 +145,9 @@ int luaopen_kiln_c_io(lua_State *L);
 int luaopen_kiln_c_traj(lua_State *L);
 int luaopen_kiln_c_units(lua_State *L);
 int luaopen_kiln_c_rng(lua_State *L);
+int luaopen_kiln_c_corr(lua_State *L);
+int luaopen_kiln_c_qpoints(lua_State *L);
+int luaopen_kiln_c_phonons(lua_State *L);
 /* Register every luaopen_kiln_c_* in package.preload["kiln.c.<name>"]. Call
  * after luaL_openlibs. Does not change package.path. */
 void kiln_l_openlibs(lua_State *L);

@@ -62,4 +62,32 @@ kiln_status kiln_traj_nframes(kiln_traj *t, size_t *n, kiln_error *err);
 kiln_status kiln_traj_read(kiln_traj *t, long i, kiln_atoms **out, long *step, double *time,
                            kiln_error *err);
 kiln_status kiln_traj_close(kiln_traj *t, kiln_error *err);  /* frees t; NULL ok */
+
+/* ---- frame by frame (streaming) reading: one frame in memory at a time.
+ * Formats as kiln_io_read (format NULL: guessed from the name); o: the reader options
+ * of kiln_io_read (symbols = {...}, units for LAMMPS files; style for lammps-data) but
+ * not index. lammps-dump uses a fast parser (large block reads, a hand-written exact
+ * decimal parser); extxyz is parsed one frame at a time; h5md reads frame by frame;
+ * lammps-data and vasp give their single frame.
+ * Each frame equals the corresponding frame of kiln_io_read (same atoms order: LAMMPS
+ * dumps sorted by atom id, info "step"/"time" likewise). A LAMMPS dump must keep the
+ * atoms (set of ids) and columns of its first frame (else KILN_EFORMAT naming the line). */
+typedef struct kiln_frames kiln_frames;
+kiln_status kiln_frames_open(kiln_frames **out, const char *file, const char *format,
+                             const kiln_opts *o, kiln_error *err);
+/* Next frame into *a: pass *a = NULL the first time (allocated; the caller frees it with
+ * kiln_atoms_free after the last call), then the same pointer: it is refilled in place
+ * (the pointer stays the same; for lammps-dump nothing is allocated per frame; for other
+ * formats the storage may move: a->generation changes). *got = 0 at the end of the file
+ * (then *a is unchanged). step: the file's step (dump TIMESTEP, h5md step, extxyz info
+ * "step"), else the 0-based frame index; time (fs): the file's time (dump ITEM: TIME,
+ * h5md time, extxyz info "time"), else NAN. step and time may be NULL. */
+kiln_status kiln_frames_next(kiln_frames *r, kiln_atoms **a, long *step, double *time, int *got,
+                             kiln_error *err);
+/* Number of frames if known without reading the file (h5md: exact; lammps-data, vasp:
+ * 1), else -1 (dumps, extxyz). */
+long kiln_frames_count(kiln_frames *r);
+/* Frames returned so far. */
+long kiln_frames_index(const kiln_frames *r);
+void kiln_frames_close(kiln_frames *r);  /* NULL is a no-op */
 #endif

@@ -14,4 +14,8 @@
 #include "md.h"
 #include "io.h"
 #include "fft.h"
+#include "corr.h"
+#include "qpoints.h"
+#include "phonons.h"
+#include "linalg.h"
 #endif

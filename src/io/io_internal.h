@@ -117,4 +117,24 @@ kiln_status kilni_h5md_read_all(const char *file, const kiln_opts *o, kiln_atoms
                                 size_t *nframes, kiln_error *err);
 kiln_status kilni_h5md_write_all(const char *file, const kiln_opts *o, kiln_atoms *const *frames,
                                  size_t nframes, int append, kiln_error *err);
+
+/* ---- streaming readers (kiln_frames, src/io/frames.c) */
+/* Fast decimal parse at s (no leading space) of [+-]digits[.digits][(e|E)[+-]digits]
+ * with at most 19 digits, mantissa <= 2^53 and a decimal exponent within +-22: exact
+ * (equal to strtod). Returns the end, or NULL for any other form (callers fall back
+ * to kilni_parse_real). In dump_fast.c. */
+const char *kilni_scan_real_fast(const char *s, double *v);
+/* Whole token s[0..len): the fast parse, else kilni_parse_real (same acceptance). */
+int kilni_parse_real_n(const char *s, size_t len, double *v);
+/* LAMMPS dump, one frame per call (dump_fast.c). Options: symbols, units. *a: NULL
+ * (allocated) or the atoms of the previous call (reused). *got = 0 at the end. */
+typedef struct kilni_dump kilni_dump;
+kiln_status kilni_dump_open(kilni_dump **out, const char *file, const kiln_opts *o,
+                            kiln_error *err);
+kiln_status kilni_dump_next(kilni_dump *d, kiln_atoms **a, long *step, double *time, int *got,
+                            kiln_error *err);
+double kilni_dump_bytes(const kilni_dump *d); /* bytes read so far */
+void kilni_dump_close(kilni_dump *d);
+/* Next extended-XYZ frame from r as new atoms (xyz.c); *got = 0 at the end. */
+kiln_status kilni_xyz_next(kilni_reader *r, kiln_atoms **out, int *got, kiln_error *err);
 #endif

@@ -602,6 +602,21 @@ static kiln_status skip_frame(kilni_reader *r, size_t natoms, kiln_error *err) {
   return KILN_OK;
 }
 
+kiln_status kilni_xyz_next(kilni_reader *r, kiln_atoms **out, int *got, kiln_error *err) {
+  *out = NULL;
+  *got = 0;
+  size_t natoms;
+  kiln_status st = KILN_OK;
+  int g = next_natoms(r, &natoms, err, &st);
+  if (g <= 0) return g < 0 ? st : KILN_OK;
+  g = kilni_reader_next(r, err);
+  if (g < 0) return r->st;
+  if (g == 0) return kilni_ferr(err, r, "expected a comment line and %zu atom lines, file ends", natoms);
+  if ((st = read_frame(r, natoms, out, err))) return st;
+  *got = 1;
+  return KILN_OK;
+}
+
 kiln_status kiln_xyz_read(const char *file, const kiln_opts *o, kiln_atoms ***frames,
                           size_t *nframes, kiln_error *err) {
   *frames = NULL;

@@ -11,6 +11,11 @@ local D = {}
 D.modules = {
   {"plot", "figures through gnuplot: lines, heatmaps, MD thermo (PNG/SVG/PDF)"},
   {"help", "help(x) on modules, objects, functions and styles"},
+  {"correlator", "streaming correlators: S(q,ω), VACF/DOS, phonons from MD, dipole, maps"},
+  {"qpoints", "Brillouin-zone paths, zones, |q| shells, spherical averaging (commensurate q)"},
+  {"phonons", "force constants from any potential, dispersion, DOS, thermal displacements"},
+  {"ins", "neutron/X-ray/electron weights, quantum corrections, Debye-Waller, spectra"},
+  {"instruments", "TOSCA, MAPS, ARCS, IN1-Lagrange and user instruments: resolution, kinematics"},
 }
 
 ---------------------------------------------------------------- kiln.crystal
@@ -127,6 +132,44 @@ D["kiln.plot.thermo"] = [[
 thermo(rows, file): total energy and temperature versus time from md thermo rows {time=, etot=, T=}.]]
 D["kiln.plot.available"] = [[
 available() -> true, terminal | false, message: whether gnuplot can make PNG files here.]]
+
+---------------------------------------------------------------- kiln.correlator
+D["kiln.correlator.new"] = [[
+new(style, opts) -> kiln.Correlator: the same as kiln.correlator[style](opts).]]
+D["kiln.correlator.styles"] = [[
+styles() -> list of records {name=, description=, citation=, options=, kind="correlator"}.]]
+D["kiln.correlator.feed"] = [[
+feed(file, {c1, c2, ...} or c[, opts]): the frames of a trajectory file, one pass for all.
+One frame is in memory at a time. Options: format= (guessed from the name),
+start=1, stop= (1-based frame numbers, inclusive), every=1 (every n-th frame), timestep= (fs
+per MD step: frame times from step numbers, for LAMMPS dumps), symbols={...} (LAMMPS types),
+progress=true (a progress line with rate and ETA on a terminal). Ctrl-C stops cleanly
+("interrupted!"); the correlators keep the frames fed so far.]]
+D["kiln.correlator.write"] = [[
+write(file.h5, res[, {group="/", append=false}]): a result table to HDF5.
+kiln.Arrays (or lists) are datasets ("unit"/"description" attributes from res.units/res.descriptions), nested
+tables as subgroups, top-level numbers/strings and res.attrs as group attributes.
+Atomic (temporary file + rename) unless append (adds the group; an existing group is an error).]]
+D["kiln.correlator.convert"] = [[
+convert(x, from, to): x (number, kiln.Array or list) in another unit (a new value).
+Example: convert(res.omega, "rad/fs", "cm-1").]]
+D["kiln.correlator.to_meV"] = [[
+to_meV(omega) -> ħω in meV, for ω in rad/fs (number, kiln.Array or list).]]
+D["kiln.correlator.to_THz"] = [[
+to_THz(omega) -> ω/2π in THz, for ω in rad/fs (number, kiln.Array or list).]]
+D["kiln.Correlator:add"] = [[
+c:add(atoms[, time]) -> c: feed one frame (time in fs; frames evenly spaced and in time order;
+without times the option dt= gives the spacing).]]
+D["kiln.Correlator:feed"] = [[
+c:feed(file[, opts]) -> c: every frame of a trajectory file (options as kiln.correlator.feed).]]
+D["kiln.Correlator:result"] = [[
+c:result() -> table: everything so far (may be called mid-run). Arrays are kiln.Array; item
+"a/b" is res.a.b; res.units and res.descriptions have the same nesting; attributes (style,
+dt (fs), nframes, ...) are in res.attrs and also plain fields (res.dt) unless an item has the name.]]
+D["kiln.Correlator:write"] = [[
+c:write(file.h5[, {group="/", append=false}]) -> c: the result to HDF5 (see kiln.correlator.write).]]
+D["kiln.Correlator:close"] = [[
+c:close(): free the correlator now (not while md:run uses it).]]
 
 ---------------------------------------------------------------- kiln.help
 D["kiln.help"] = [[

@@ -516,9 +516,12 @@ for _, c in ipairs{{cpot, "kiln.Potential", "options are fixed when it is made"}
   end
 end
 
--- help() and plots are pure-Lua modules; loaded lazily so `require "kiln"` stays cheap
+-- Modules in their own files (stdlib/kiln/<name>.lua), loaded on first use so
+-- `require "kiln"` stays cheap: kiln.plot, kiln.qpoints, kiln.correlator, ...
+local LAZY = {help = true, plot = true, qpoints = true, phonons = true, correlator = true,
+              ins = true, instruments = true}
 setmetatable(kiln, {__index = function(t, k)
-  if k == "help" or k == "plot" then
+  if LAZY[k] then
     local m = require("kiln." .. k)
     rawset(t, k, m)
     return m
