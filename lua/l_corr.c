@@ -118,7 +118,7 @@ static int feed_progress(void *ud, long done, long total) {
 }
 
 static const char *const feed_keys[] = {"format", "start", "stop", "every", "timestep",
-                                        "symbols", "progress", NULL};
+                                        "symbols", "units", "progress", NULL};
 
 /* Feed the correlators in the list at `list` from file with options at `opts`. */
 static int feed_list(lua_State *L, int file_idx, int list, int opts) {

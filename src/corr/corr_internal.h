@@ -14,6 +14,11 @@ struct kiln_corr {
   long nframes;          /* frames fed so far */
 };
 
+/* For styles whose results need the frame spacing (time axes, spectra): KILN_EINVAL
+ * naming the dt option when more than one frame was fed and no spacing is known.
+ * Styles that only average over frames (green, spatial) do not call it. */
+kiln_status kiln_corr_require_dt(kiln_corr *c, kiln_error *err);
+
 /* The style records (expanded from styles.def). */
 #define KILN_CORR_STYLE(name, sym) extern const kiln_corr_style sym;
 #include "styles.def"

@@ -430,6 +430,8 @@ static kiln_status add_pair(outctx *o, const char *fname, const char *sname, con
 }
 
 static kiln_status sqw_result(kiln_corr *c, kiln_result *r, kiln_error *err) {
+  kiln_status dst = kiln_corr_require_dt(c, err);
+  if (dst) return dst;
   sqw_state *s = c->state;
   const size_t nq = s->nq, ns = (size_t)s->nspec, W = s->W;
   const double N = (double)s->natoms, dt = c->dt;

@@ -171,6 +171,8 @@ static kiln_status frame(kiln_corr *c, const kiln_atoms *a, kiln_error *err) {
 }
 
 static kiln_status result(kiln_corr *c, kiln_result *r, kiln_error *err) {
+  kiln_status dst = kiln_corr_require_dt(c, err);
+  if (dst) return dst;
   vacf_state *s = c->state;
   if (isnan(c->dt))
     return KILN_FAIL(err, KILN_EINVAL, "%s: the frame spacing is unknown (feed two frames with "

@@ -120,10 +120,6 @@ kiln_status kiln_corr_result(kiln_corr *c, kiln_result **out, kiln_error *err) {
   if (c->nframes == 0)
     return KILN_FAIL(err, KILN_ESTATE, "%s: no frames yet (attach it to md:run or feed it frames)",
                      c->what);
-  if (isnan(c->dt) && c->nframes > 1)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     "%s: the frames carry no time; give the frame spacing as the dt option (fs)",
-                     c->what);
   kiln_result *r;
   kiln_status st = kiln_result_new(&r, err);
   if (st) return st;
@@ -135,6 +131,14 @@ kiln_status kiln_corr_result(kiln_corr *c, kiln_result **out, kiln_error *err) {
     return st;
   }
   *out = r;
+  return KILN_OK;
+}
+
+kiln_status kiln_corr_require_dt(kiln_corr *c, kiln_error *err) {
+  if (isnan(c->dt) && c->nframes > 1)
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: the frames carry no time; give the frame spacing as the dt option (fs)",
+                     c->what);
   return KILN_OK;
 }
 

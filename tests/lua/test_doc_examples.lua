@@ -8,7 +8,8 @@ local kiln = require "kiln"
 local help = require "kiln.help"
 
 local PAGES = {"doc/lua-api.md", "doc/plot.md", "doc/repl.md", "README.md", "doc/qpoints.md",
-               "doc/phonons.md", "doc/ins.md", "doc/correlators.md"}
+               "doc/phonons.md", "doc/ins.md", "doc/correlators.md", "doc/correlators-sqw.md",
+               "doc/correlators-more.md"}
 
 local function blocks(file)
   local f = assert(io.open(file))
