@@ -334,6 +334,17 @@ static kiln_status sqw_frame(kiln_corr *c, const kiln_atoms *a, kiln_error *err)
   if (s->currents && !a->v)
     return KILN_FAIL(err, KILN_EINVAL, "%s: currents need velocities, frame %ld has none",
                      c->what, c->nframes);
+  if (s->currents && c->nframes == 0) {
+    /* a file without velocity columns gives all-zero velocities: say so rather than
+     * return zero currents (checked on the first frame; an MD frame never has v = 0) */
+    int any = 0;
+    for (size_t i = 0; i < a->n && !any; i++)
+      any = a->v[i][0] != 0 || a->v[i][1] != 0 || a->v[i][2] != 0;
+    if (!any && a->n > 1)
+      return KILN_FAIL(err, KILN_EINVAL,
+                       "%s: currents=true but the first frame's velocities are all zero (does the "
+                       "trajectory have velocity columns?)", c->what);
+  }
   const size_t nq = s->nq, ns = (size_t)s->nspec, W = s->W;
   const long t = s->t;
   /* incoherent: alive origins (lag 1..W-1), and whether this frame is a new origin */

@@ -411,3 +411,16 @@ test("unit helpers", function()
   close(t[2], 2 * 4.135667696, 1e-9)
   checkerror("cannot convert", kiln.correlator.convert, 1, "rad/fs", "Å")
 end)
+
+test("sqw currents from frames without velocities: a clear error, not zero currents", function()
+  local a = argon(1)
+  local still = a:copy()
+  still:set_velocities{T = 0, seed = 1}
+  local sq = kiln.correlator.sqw{q = {{2 * math.pi / 5.26, 0, 0}}, window = 4, dt = 1.0,
+                                 currents = true}
+  checkerror("velocities are all zero", sq.add, sq, still)
+  local ok = kiln.correlator.sqw{q = {{2 * math.pi / 5.26, 0, 0}}, window = 4, dt = 1.0,
+                                 currents = true}
+  ok:add(a)
+  assert(ok.nframes == 1)
+end)
