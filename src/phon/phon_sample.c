@@ -44,7 +44,8 @@ kiln_status kiln_phonons_sample(const kiln_phonons *ph, const int mesh[3], doubl
   double *d = malloc(2 * m * m * sizeof *d), *ev = malloc(2 * m * m * sizeof *ev);
   double *lam = malloc(m * sizeof *lam), *dr = malloc(m * m * sizeof *dr);
   double *cu = malloc(2 * m * sizeof *cu), *cv = malloc(2 * m * sizeof *cv);
-  if (!x0 || !d || !ev || !lam || !dr || !cu || !cv) {
+  double *xi = malloc(2 * m * sizeof *xi), *eta = malloc(2 * m * sizeof *eta);
+  if (!x0 || !d || !ev || !lam || !dr || !cu || !cv || !xi || !eta) {
     st = KILN_FAIL(err, KILN_ENOMEM, "phonons sample: out of memory (%zu atoms)", n);
     goto done;
   }
@@ -80,6 +81,18 @@ kiln_status kiln_phonons_sample(const kiln_phonons *ph, const int mesh[3], doubl
         }
         memset(cu, 0, 2 * m * sizeof *cu);
         memset(cv, 0, 2 * m * sizeof *cv);
+        /* Random vectors ξ (positions) and η (velocities) in the 3nb-dimensional space,
+         * projected onto each mode: mode j gets the amplitude e_j† ξ. Within a degenerate
+         * subspace the sum of e_j e_j† is the projector whatever basis LAPACK returned
+         * (it may differ with the OpenBLAS thread count), so the same seed gives the same
+         * snapshot to rounding. For a real q (self) the vectors are real N(0,1); otherwise
+         * complex with N(0,1) parts, and 2 Re[(a + ib)/√2 e e^{iφ}] gives the √2 below. */
+        for (size_t r = 0; r < m; r++) {
+          xi[2 * r] = kiln_rng_normal(&rng);
+          xi[2 * r + 1] = self ? 0 : kiln_rng_normal(&rng);
+          eta[2 * r] = kiln_rng_normal(&rng);
+          eta[2 * r + 1] = self ? 0 : kiln_rng_normal(&rng);
+        }
         for (size_t j = gamma ? 3 : 0; j < m; j++) {
           if (!(lam[j] > 0)) {
             st = KILN_FAIL(err, KILN_EDOM, "phonons sample: mode %zu at q = (%d/%d, %d/%d, %d/%d) "
@@ -91,15 +104,30 @@ kiln_status kiln_phonons_sample(const kiln_phonons *ph, const int mesh[3], doubl
           const double var = (T == 0 && !quantum) ? 0 : mode_var(lam[j], T, quantum);
           const double su = sqrt(var), sv = sqrt(var * lam[j] / KILN_MVV2E);
           if (self) {
-            const double qa = su * kiln_rng_normal(&rng), pa = sv * kiln_rng_normal(&rng);
+            double qa = 0, pa = 0;
+            for (size_t r = 0; r < m; r++) {
+              qa += ev[r * m + j] * xi[2 * r];
+              pa += ev[r * m + j] * eta[2 * r];
+            }
+            qa *= su;
+            pa *= sv;
             for (size_t r = 0; r < m; r++) {
               cu[2 * r] += qa * ev[r * m + j];
               cv[2 * r] += pa * ev[r * m + j];
             }
           } else {
-            /* 2 Re[(a + ib)/sqrt2 e e^{iφ}] = sqrt2 Re[(a + ib) e e^{iφ}] */
-            const double ar = su * kiln_rng_normal(&rng) * M_SQRT2, ai = su * kiln_rng_normal(&rng) * M_SQRT2;
-            const double br = sv * kiln_rng_normal(&rng) * M_SQRT2, bi = sv * kiln_rng_normal(&rng) * M_SQRT2;
+            double ar = 0, ai = 0, br = 0, bi = 0;  /* e_j† ξ, e_j† η */
+            for (size_t r = 0; r < m; r++) {
+              const double *z = ev + 2 * (r * m + j);
+              ar += z[0] * xi[2 * r] + z[1] * xi[2 * r + 1];
+              ai += z[0] * xi[2 * r + 1] - z[1] * xi[2 * r];
+              br += z[0] * eta[2 * r] + z[1] * eta[2 * r + 1];
+              bi += z[0] * eta[2 * r + 1] - z[1] * eta[2 * r];
+            }
+            ar *= su * M_SQRT2;
+            ai *= su * M_SQRT2;
+            br *= sv * M_SQRT2;
+            bi *= sv * M_SQRT2;
             for (size_t r = 0; r < m; r++) {
               const double *z = ev + 2 * (r * m + j);
               cu[2 * r] += ar * z[0] - ai * z[1];
@@ -112,13 +140,13 @@ kiln_status kiln_phonons_sample(const kiln_phonons *ph, const int mesh[3], doubl
         if (st) break;
         for (size_t i = 0; i < n; i++) {
           const size_t k = i % nb;
-          const double *xi = x0 + 3 * i, *tk = ph->unit->x[k];
+          const double *x0i = x0 + 3 * i, *tk = ph->unit->x[k];
           double c, s;
           if (self) {   /* cos(q·R_l), R_l = x - τκ */
-            c = cos(q[0] * (xi[0] - tk[0]) + q[1] * (xi[1] - tk[1]) + q[2] * (xi[2] - tk[2]));
+            c = cos(q[0] * (x0i[0] - tk[0]) + q[1] * (x0i[1] - tk[1]) + q[2] * (x0i[2] - tk[2]));
             s = 0;
           } else {
-            const double phs = q[0] * xi[0] + q[1] * xi[1] + q[2] * xi[2];
+            const double phs = q[0] * x0i[0] + q[1] * x0i[1] + q[2] * x0i[2];
             c = cos(phs);
             s = sin(phs);
           }
@@ -138,6 +166,8 @@ done:
   free(dr);
   free(cu);
   free(cv);
+  free(xi);
+  free(eta);
   if (st) {
     kiln_atoms_free(a);
     return st;
