@@ -36,39 +36,9 @@ local PI = math.pi
 local A0 = 0.529177210903                -- Bohr radius in Å (CODATA 2018)
 
 ---------------------------------------------------------------- small helpers
--- Raise "fname: msg" blaming the first caller outside this file (the user's line).
-local SRC = debug.getinfo(1, "S").source
-local function fail(fname, msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or info.source ~= SRC then break end
-    level = level + 1
-  end
-  error(fname .. ": " .. msg, level)
-end
-
-local function is_array(x) return getmetatable(x) == carray.metatable end
-
--- A list of numbers from a number, a Lua list (or list of 1-element rows) or an n x 1
--- kiln.Array; scalar = true when x was a number.
-local function list_of(x, fname, what)
-  if type(x) == "number" then return {x}, true end
-  if is_array(x) then x = x:totable() end
-  if type(x) ~= "table" then
-    fail(fname, string.format("%s must be a number or a list of numbers (got %s)", what, type(x)))
-  end
-  local out = {}
-  for i = 1, #x do
-    local v = x[i]
-    if type(v) == "table" then v = v[1] end
-    if type(v) ~= "number" then
-      fail(fname, string.format("%s[%d] is not a number (got %s)", what, i, type(v)))
-    end
-    out[i] = v
-  end
-  return out, false
-end
+local argcheck = require "kiln.argcheck"
+argcheck.internal()
+local fail, is_array, list_of = argcheck.fail, argcheck.is_array, argcheck.list_of
 
 -- Apply f to a number or to each element of a list/Array; returns a number or a list.
 local function map1(x, f, fname, what)

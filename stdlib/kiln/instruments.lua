@@ -32,35 +32,9 @@ local E2K = 2 * M_N * E_CHARGE * 1e-3 / HBAR ^ 2 * 1e-20       -- k²[Å⁻²] =
 local E2L = (2 * PI) ^ 2 / E2K                                 -- λ²[Å²] = E2L/E   (81.80421)
 M.E2K, M.E2V, M.E2L = E2K, E2V, E2L
 
--- Raise "fname: msg" blaming the first caller outside this file (the user's line).
-local SRC = debug.getinfo(1, "S").source
-local function fail(fname, msg)
-  local level = 2
-  while true do
-    local info = debug.getinfo(level, "S")
-    if not info or info.source ~= SRC then break end
-    level = level + 1
-  end
-  error(fname .. ": " .. msg, level)
-end
-
-local function is_array(x) return getmetatable(x) == carray.metatable end
-
-local function list_of(x, fname, what)
-  if type(x) == "number" then return {x}, true end
-  if is_array(x) then x = x:totable() end
-  if type(x) ~= "table" then
-    fail(fname, string.format("%s must be a number or a list of numbers (got %s)", what, type(x)))
-  end
-  local out = {}
-  for i = 1, #x do
-    local v = x[i]
-    if type(v) == "table" then v = v[1] end
-    if type(v) ~= "number" then fail(fname, string.format("%s[%d] is not a number (got %s)", what, i, type(v))) end
-    out[i] = v
-  end
-  return out, false
-end
+local argcheck = require "kiln.argcheck"
+argcheck.internal()
+local fail, is_array, list_of = argcheck.fail, argcheck.is_array, argcheck.list_of
 
 local function qnorms(q, fname)
   if type(q) == "number" then return {math.abs(q)}, true end
