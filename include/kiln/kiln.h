@@ -18,4 +18,6 @@
 #include "qpoints.h"
 #include "phonons.h"
 #include "linalg.h"
+#include "ml.h"
+#include "dipole.h"
 #endif
