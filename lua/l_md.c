@@ -170,6 +170,7 @@ static const kiln_l_observer_maker makers[] = {
     lua_function_observer,
     kiln_l_traj_observer,
     kiln_l_corr_observer,
+    kiln_l_dipole_observer,
     NULL,
 };
 
