@@ -16,6 +16,12 @@ D.modules = {
   {"phonons", "force constants from any potential, dispersion, DOS, thermal displacements"},
   {"ins", "neutron/X-ray/electron weights, quantum corrections, Debye-Waller, spectra"},
   {"instruments", "TOSCA, MAPS, ARCS, IN1-Lagrange and user instruments: resolution, kinematics"},
+  {"descriptor", "atomic-environment descriptors: SNAP bispectrum, SOAP, SOAP vectors; design rows"},
+  {"ml", "regression kernels: weighted ridge, sparse GP, farthest-point sampling"},
+  {"train", "MLIP datasets, splits, SNAP/qSNAP/GAP fits, metrics, parity plots, committees"},
+  {"oracle", "labelling structures: any kiln potential, CP2K, any program; cached by hash"},
+  {"active", "active learning: explore by MD, select by committee disagreement, label, retrain"},
+  {"dipole", "per-atom dipole (vector) models: polarization of a cell, Born charges, MD observer"},
 }
 
 ---------------------------------------------------------------- kiln.crystal
@@ -180,5 +186,200 @@ D["kiln.help.show"] = [[
 show(x): print the help for x (the same as help(x)).]]
 D["kiln.help.register"] = [[
 register(value, text) -> value: document your own function or table; help(value) prints text.]]
+
+---------------------------------------------------------------- kiln.ml (mlcore)
+D["kiln.ml.ridge"] = [[
+ridge{A=, b=, w=, lambda=0} -> x (kiln.Array n x 1), rank: weighted ridge least squares.
+Minimises sum_r w_r (A_r.x - b_r)^2 + lambda |x|^2 by SVD (LAPACK dgelsd) of the scaled,
+lambda-augmented system; rank is its effective rank. A: m x n (Array or table of rows);
+b, w: m values (w may be a number; default 1). Example: x = kiln.ml.ridge{A=A, b=b, lambda=1e-8}]]
+D["kiln.ml.sgpr"] = [[
+sgpr{K=, y=, sigma=, Kmm=, jitter=1e-10} -> alpha (kiln.Array m x 1): sparse GP weights.
+alpha = (Kmm + K^T S^-2 K)^-1 K^T S^-2 y (projected process), solved by Cholesky of
+Kmm + jitter I and QR. K: nobs x m rows against m sparse points; sigma: noise per row (same
+units as y) or one number. Prediction: K alpha.]]
+D["kiln.ml.fps"] = [[
+fps(X, m[, {start=1}]) -> idx, mind: farthest-point sampling of m rows of X (Euclidean).
+idx: 1-based rows in the order chosen; mind[k]: distance of row idx[k] to those chosen
+before it (mind[1] = math.huge).]]
+D["kiln.ml.kernel"] = [[
+kernel(X, elX, S, elS, zeta) -> K (kiln.Array n x m): K[i][s] = (x_i.s_s / |x_i||s_s|)^zeta
+when elX[i] == elS[s], else 0 (elX/elS: 1-based element lists, or nil for one element).]]
+D["kiln.ml.vstack"] = [[
+vstack{A1, A2, ...} -> kiln.Array: the rows of the blocks stacked (same column count).]]
+D["kiln.ml.matvec"] = [[
+matvec(A, x) -> kiln.Array (rows x 1): the product A x (x: list or Array of #cols values).]]
+D["kiln.Descriptor:compute"] = [[
+d:compute(atoms) -> X (kiln.Array n x ncols), el (list: 1-based element index of each atom).]]
+D["kiln.Descriptor:design"] = [[
+d:design(atoms[, {forces=true, virial=true}]) -> {energy=, forces=, virial=, counts=}: rows of
+the linear model E = sum_i w.X_i: energy 1 x ncols (sum_i X_i), forces 3n x ncols (row 3(j-1)+c
+is the force on atom j along c per unit w), virial 6 x ncols (Voigt xx yy zz yz xz xy,
+W = sum r (x) f, eV), counts = atoms per element. Predictions: kiln.ml.matvec(rows.forces, w).]]
+D["kiln.Descriptor:kernel_design"] = [[
+d:kernel_design(atoms, {X=S, el=elS}[, {zeta=4, forces=true, virial=true}]) -> the rows of
+E = sum_i sum_s alpha_s k(x_i, s_s) with the polynomial kernel of kiln.ml.kernel (m columns).]]
+D["kiln.Descriptor:close"] = [[
+d:close(): free the descriptor now.]]
+
+---------------------------------------------------------------- kiln.train (helper "train")
+D["kiln.train.read"] = [[
+read(path[, {format=, group=, group_key=, energy_key=, forces_key=, weight=}]) -> dataset
+Labelled structures from extended XYZ (energy, forces prop, virial or stress, dipole/
+polarization, config_type), a FitSNAP JSON directory (one subdirectory per group; Stress in
+bar is the LAMMPS pressure tensor: virial = +Stress*V) or an mlearn JSON list. A dataset is a
+list of records {atoms=, energy= (eV), forces= (Array n x 3, eV/Å), virial= (3x3, eV, -stress*V),
+dipole=, group=, id=, weight=}. Example: train.read("../shared/data/fitsnap-Ta-JCP2014/JSON")]]
+D["kiln.train.write"] = [[
+write(file.xyz, ds[, {append=false}]): records as extended XYZ (train.read reads them back).]]
+D["kiln.train.label"] = [[
+label(list_of_atoms, pot[, {group=, forces=true, virial=true}]) -> dataset labelled by a kiln potential.]]
+D["kiln.train.summary"] = [[
+summary(ds) -> {n=, natoms=, groups={name={n=, natoms=, energies=, forces=, virials=}}}]]
+D["kiln.train.groups"] = [[
+groups(ds) -> sorted group names, {name = {record indices}}]]
+D["kiln.train.select"] = [[
+select(ds, {"GroupA", ...} or function(record) -> bool) -> dataset]]
+D["kiln.train.concat"] = [[
+concat(ds1, ds2, ...) -> one dataset]]
+D["kiln.train.split"] = [[
+split(ds, {fractions={0.8,0.1,0.1}, seed=1, by="group", holdout={"Liquid"}}) -> {train=, validation=, test=}
+Reproducible by seed. by="group": every group split with the same fractions (stratified);
+holdout: whole groups go to test.]]
+D["kiln.train.snap"] = [[
+snap{data=, twojmax=, rcutfac=, rfac0=, rmin0=, radelem=, wj=, elements=, quadratic=false,
+     weights={default={energy=, force=, virial=}, <group>={...}}, lambda=1e-8, baseline=, out=}
+-> model {potential=, coeff=, coefficients=, files={coeff=, param=}, metrics=, time=}
+Weighted ridge fit of SNAP/qSNAP with FitSNAP's rows: energy per atom (eV/atom), forces
+(eV/Å), virial per atom (eV/atom) or stress= (bar, FitSNAP's vweight); weights multiply
+residuals. Writes LAMMPS .snapcoeff/.snapparam. The baseline is subtracted, then added back.]]
+D["kiln.train.read_fitsnap_input"] = [[
+read_fitsnap_input(file.in) -> {snap={twojmax=, ...}, weights={group={energy=, force=, stress=}},
+fractions=, reference=, <SECTION>={key=string}}: a FitSNAP input file for train.snap.]]
+D["kiln.train.write_snap"] = [[
+write_snap(prefix, params, {coeff_list per element}) -> {coeff=, param=}: LAMMPS SNAP files.]]
+D["kiln.train.read_snapcoeff"] = [[
+read_snapcoeff(file) -> {elements=, radelem=, wj=, coeff={per element list}}]]
+D["kiln.train.gap"] = [[
+gap{data=, soap={nmax=, lmax=, cutoff=, elements=, ...}, nsparse=100 | "all", zeta=4,
+    sigma={energy= (eV/atom), force= (eV/Å) or false, virial=}, e0="auto", baseline=, out=}
+-> model {potential= (kiln.potential.soap_gap), alpha=, sparse=, e0=, files={model=}, metrics=}
+Sparse GP on energies and forces; sparse points by farthest-point sampling per element.]]
+D["kiln.train.metrics"] = [[
+metrics(model_or_pot, ds[, {by_group=true}]) -> {energy= (eV/atom), energy_total= (eV),
+force= (eV/Å), virial= (eV), stress= (GPa), groups={name={...}}}, each {rmse=, mae=, r2=, max=, n=}]]
+D["kiln.train.predict"] = [[
+predict(model, ds) -> list of {energy=, forces=, virial=}]]
+D["kiln.train.report"] = [[
+report(metrics[, {print=true, title=}]) -> text: per-group table (meV/atom, eV/Å, GPa)]]
+D["kiln.train.parity"] = [[
+parity(model, ds[, {file="parity.png", title=}]) -> file: energy and force parity panels (gnuplot)]]
+D["kiln.train.learning_curve"] = [[
+learning_curve{fit=function(ds) return model end, data=, test=, sizes={...}, seed=, file=}
+-> {rows={{size=, train=, test=}}}: errors versus training-set size (integers: structures,
+floats <= 1: fractions); file= draws the curve.]]
+D["kiln.train.sweep"] = [[
+sweep{fit=function(params) return model end, grid={lambda={...}, twojmax={...}}, validation=, score=}
+-> {points={{params=, metrics=, score=}}, best=}; default score: E RMSE (eV/atom) + F RMSE (eV/Å).]]
+D["kiln.train.committee"] = [[
+committee{fit=function(ds, i) return model end, data=, k=4, method="bootstrap"|"kfold", seed=}
+(or committee{members={...}}) -> c with c:predict(atoms) -> {energy=, energy_std=, forces=,
+force_std= (n x 1, rms over members of |F_m - F_mean|), max_force_std=}, c:disagreement(ds),
+c:potential() (mean SNAP coefficients as a SNAP model; else the first member).]]
+D["kiln.train.read_snapparam"] = [[
+read_snapparam(file) -> {keyword = value}: a LAMMPS .snapparam file.]]
+D["kiln.train.snap_model"] = [[
+snap_model(params, x, {out=, baseline=}) -> model: a SNAP model from a coefficient list
+x = {beta0 per element, then the descriptor columns} (writes the files and loads them).]]
+D["kiln.train.snap_ncoeff"] = [[
+snap_ncoeff(twojmax) -> number of linear bispectrum components (30 for 2J=6).]]
+
+---------------------------------------------------------------- kiln.dipole
+D["kiln.dipole.fit"] = [[
+fit{data=, vector={soap_vector options}, scalar={soap options}|false, zeta=2, nsparse=100,
+sigma=0.05 | lambda=, jitter=1e-8, fold_quantum=true, quantum=1, reference=1, elements=}
+-> kiln.DipoleModel: lambda=1 kernel model of per-atom dipoles (e·Å) fitted to the total
+dipoles of the records ({atoms=, dipole={x,y,z}, weight=}); sparse GP (sigma, e·Å) or ridge
+(lambda); sparse environments by farthest-point sampling per element. See doc/dipole.md.]]
+D["kiln.dipole.fold"] = [[
+fold(data[, {quantum=1, reference=1|record, born_charges=true}]) -> dipoles, report:
+the records' dipoles moved by lattice vectors (quantum e·R) onto one branch, chaining
+nearest structures with their Born charges; report.nfolded, .ncomponents, .ngroups.]]
+D["kiln.dipole.load"] = [[
+load(file) -> kiln.DipoleModel: a model written by model:save (kiln_dipole text format 1).]]
+D["kiln.DipoleModel:predict"] = [[
+model:predict(atoms) -> {total={Mx, My, Mz} (e·Å), atoms=kiln.Array n x 3 (per-atom dipoles)}]]
+D["kiln.DipoleModel:dipole"] = [[
+model:dipole(atoms) -> Mx, My, Mz (e·Å)]]
+D["kiln.DipoleModel:polarization"] = [[
+model:polarization(atoms) -> {Px, Py, Pz} = M/V in µC/cm²]]
+D["kiln.DipoleModel:born_charges"] = [[
+model:born_charges(atoms) -> kiln.Array n x 9 (e): row j, column 3(a-1)+b = dM_a/dr_jb]]
+D["kiln.DipoleModel:save"] = [[
+model:save(file): write the model (kiln_dipole text format 1, doc/dipole.md).]]
+D["kiln.DipoleModel:observer"] = [[
+model:observer{every=, file=, info=true} -> md:run observer, series {step=, time=, M=}:
+M of each observed frame, written to file and (info) to the frame's info "dipole" so a
+kiln.correlator.dipole listed after it uses the model's dipoles.]]
+
+
+---------------------------------------------------------------- kiln.oracle
+D["kiln.oracle.potential"] = [[
+potential(pot[, {cache=, key=, group=}]) -> oracle labelling with any kiln potential.
+Records {atoms=, energy= (eV), forces= (Array n x 3, eV/Å), virial= (3x3, eV, ASE sign), id=, group=}.
+The cache key holds the style and cutoff (and key=, any string that tells potentials apart).
+Example: local o = kiln.oracle.potential(kiln.potential.sw{file="/usr/share/lammps/potentials/Si.sw"})]]
+D["kiln.oracle.cp2k"] = [[
+cp2k{...} -> oracle running CP2K (Quickstep, ENERGY_FORCE) as a subprocess (see doc/oracle.md).
+Options: command="cp2k", template=nil (built-in), xc="PBE", basis="DZVP-MOLOPT-SR-GTH",
+potential="GTH-PBE" (names or {Si=..., O=...}), cutoff=400, rel_cutoff=60 (Ry),
+kpoints={n1,n2,n3} or nil (Gamma), charge=0, multiplicity=1, scf={eps=1e-7, max=100},
+smearing=nil (K), timeout=3600 (s), threads=1, workdir=nil, keep=false,
+data_dir="/usr/share/cp2k", cache=, key=, group=.
+o:input(atoms) -> the input text. Errors: CP2K missing (apt-get install cp2k cp2k-data),
+non-zero exit (last lines of the output), SCF not converged, timeout.]]
+D["kiln.oracle.command"] = [[
+command{command="prog {input} {output}", timeout=3600, workdir=, keep=false, cache=, key=} -> oracle.
+Runs the command with sh -c. {input}: extxyz of the structure; {output}: the extxyz the program
+writes (energy= in the comment line, a forces column, optional stress= (eV/Å^3, ASE sign) or
+virial= (eV)); {dir}: the working directory.]]
+D["kiln.oracle.new"] = [[
+new{kind=, settings=, evaluate=function(o, atoms) return {energy=, forces=, virial=} end, cache=}
+-> an oracle from a Lua function; settings (a table) is hashed into the cache key.]]
+D["kiln.oracle.hash"] = [[
+hash(atoms) -> 16 hex digits: FNV-1a 64-bit hash of the symbols, pbc, and the cell and
+positions rounded to 1e-8 Å (kiln.oracle.canonical(atoms) is the hashed text).]]
+D["kiln.oracle.canonical"] = [[
+canonical(atoms) -> string: the text kiln.oracle.hash hashes (count, pbc, cell, symbols, positions in 1e-8 Å).]]
+D["kiln.oracle.fnv1a"] = [[
+fnv1a(text) -> 16 hex digits: the 64-bit FNV-1a hash of a string.]]
+D["kiln.oracle.parse_cp2k"] = [[
+parse_cp2k(text, natoms, volume) -> {energy= (eV), forces= (eV/Å), virial= (eV)} or nil, message:
+reads a CP2K ENERGY_FORCE output (Hartree, Hartree/Bohr, GPa; virial = P*V).]]
+D["kiln.oracle.serialize"] = [[
+serialize(value) -> string: the deterministic text of a settings table (sorted keys) that is hashed.]]
+D["kiln.oracle.Oracle"] = [[
+Oracle: what kiln.oracle.potential/cp2k/command/new return.
+  o:label(atoms | record | list) -> record(s) {atoms=, energy=, forces=, virial=, id=, group=}
+  o:cached(atoms) -> boolean      o:use_cache(dir)
+  o.calls (real evaluations)  o.hits (cache hits)  o.seconds (time in evaluations)
+  o.kind  o.settings  o.settings_hash]]
+
+---------------------------------------------------------------- kiln.active
+D["kiln.active.run"] = [[
+run{oracle=, fit=function(ds, i) -> model, k=4, data= or initial={atoms=, n=8, rattle=0.05, strain=0},
+  explore={T={300}, steps=200, every=20, dt=1, damping=100, atoms=, md=, rmin=},
+  select={threshold=0.1 (eV/Å), max=10, diversity="fps", descriptor=}, iterations=5,
+  converge={disagreement=, rmse=}, validation=, dir="al_run", resume=true, seed=1,
+  oracle_errors="raise" (or "skip": leave out structures the oracle fails on)} -> report
+Fit a committee, explore by MD with its mean potential, select snapshots whose committee
+disagreement (max atomic force std) is above the threshold, farthest-point diverse, label them
+with the oracle, retrain. Checkpointed in dir (dataset.xyz, state.lua, PNGs); a rerun resumes.
+report: {iterations={{n_train=, n_selected=, disagreement={mean=, max=, hist=}, rmse=}, ...},
+final=, committee=, model=, potential=, data=}. See doc/active.md.]]
+D["kiln.active.read_dataset"] = [[
+read_dataset(file) -> dataset: the records of an active-learning dataset.xyz (with ids and groups).]]
+D["kiln.active.write_dataset"] = [[
+write_dataset(file, ds): records to extxyz (energy, virial, forces column, group, id), atomically.]]
 
 return D

@@ -519,7 +519,8 @@ end
 -- Modules in their own files (stdlib/kiln/<name>.lua), loaded on first use so
 -- `require "kiln"` stays cheap: kiln.plot, kiln.qpoints, kiln.correlator, ...
 local LAZY = {help = true, plot = true, qpoints = true, phonons = true, correlator = true,
-              ins = true, instruments = true}
+              ins = true, instruments = true, descriptor = true, ml = true, train = true,
+              oracle = true, active = true, dipole = true}
 setmetatable(kiln, {__index = function(t, k)
   if LAZY[k] then
     local m = require("kiln." .. k)
