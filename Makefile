@@ -67,7 +67,7 @@ layering:
 # Debian packages, installed only when missing (run as root, or with sudo available).
 DEB_PKGS = build-essential liblua5.4-dev libfftw3-dev libopenblas-dev liblapacke-dev libhdf5-dev \
            libreadline-dev pkg-config gnuplot-nox lammps lammps-data python3-ase \
-           python3-phonopy
+           python3-phonopy cp2k cp2k-data
 deps:
 	@sh scripts/install_deps.sh $(DEB_PKGS)
 

@@ -107,8 +107,8 @@ print(string.format("\nfinal model: %d training structures%s; %d oracle evaluati
 print(string.format("held-out test (%d structures): energy RMSE %.2f meV/atom (MAE %.2f), " ..
                     "force RMSE %.4f eV/Å (MAE %.4f)", #test, 1000 * m.energy.rmse, 1000 * m.energy.mae,
                     m.force.rmse, m.force.mae))
-if cp2k then
-  print(string.format("CP2K cost: %.1f s per structure (%d evaluations)", oracle.seconds / math.max(1, oracle.calls),
+if cp2k and oracle.calls > 0 then
+  print(string.format("CP2K cost: %.1f s per structure (%d evaluations)", oracle.seconds / oracle.calls,
                       oracle.calls))
 end
 local model = report.model

@@ -25,6 +25,25 @@ end
 
 function M.is_array(x) return getmetatable(x) == carray.metatable end
 
+-- An options table o (nil: {}) whose keys must all be in the list allowed; else
+-- "fname: unknown option 'k' (options: ...)" at the user's line. what names the table.
+function M.check_keys(fname, o, allowed, what)
+  if o == nil then return {} end
+  if type(o) ~= "table" or M.is_array(o) then
+    M.fail(fname, (what or "options") .. " table expected (got " ..
+                  (M.is_array(o) and "a kiln.Array" or type(o)) .. ")")
+  end
+  local set = {}
+  for _, k in ipairs(allowed) do set[k] = true end
+  for k in pairs(o) do
+    if not set[k] then
+      M.fail(fname, string.format("unknown option '%s' (options: %s)", tostring(k),
+                                  table.concat(allowed, ", ")))
+    end
+  end
+  return o
+end
+
 -- A list of numbers from a number, a Lua list (or list of 1-element rows) or an n x 1
 -- kiln.Array; the second result is true when x was a number.
 function M.list_of(x, fname, what)

@@ -12,6 +12,7 @@ local argcheck = require "kiln.argcheck"
 argcheck.internal()
 
 local fail = argcheck.fail
+local check_opts = argcheck.check_keys
 local Descriptor = cml.methods
 
 -- a C call; its "what: message" error is raised again at the user's line as "fname: message"
@@ -25,20 +26,6 @@ local function call(fname, f, ...)
     fail(fname, msg)
   end
   return table.unpack(r, 2, r.n)
-end
-
-local function check_opts(fname, o, allowed)
-  if o == nil then return {} end
-  if type(o) ~= "table" then fail(fname, "options table expected (got " .. type(o) .. ")") end
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(o) do
-    if not set[k] then
-      fail(fname, string.format("unknown option '%s' (options: %s)", tostring(k),
-                                table.concat(allowed, ", ")))
-    end
-  end
-  return o
 end
 
 local function check_atoms(fname, a)

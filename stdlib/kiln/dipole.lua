@@ -14,6 +14,7 @@ local argcheck = require "kiln.argcheck"
 argcheck.internal()
 
 local fail = argcheck.fail
+local check_keys = argcheck.check_keys
 local Model = cdip.methods
 local M = {}
 
@@ -45,20 +46,6 @@ local function check_atoms(fname, a, what)
   if typename(a) ~= "kiln.Atoms" then
     fail(fname, string.format("%s: a kiln.Atoms expected (got %s)", what or "atoms", typename(a)))
   end
-end
-
-local function check_keys(fname, o, allowed)
-  if o == nil then return {} end
-  if type(o) ~= "table" then fail(fname, "options table expected (got " .. type(o) .. ")") end
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(o) do
-    if not set[k] then
-      fail(fname, string.format("unknown option '%s' (options: %s)", tostring(k),
-                                table.concat(allowed, ", ")))
-    end
-  end
-  return o
 end
 
 local function deepcopy(t)

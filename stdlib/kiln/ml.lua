@@ -14,6 +14,7 @@ argcheck.internal()
 
 local M = {}
 local fail = argcheck.fail
+local check_keys = argcheck.check_keys
 local is_array = argcheck.is_array
 
 -- the C calls report "kiln.ml.<f>: message" (or a Lua argument error): re-raise it at
@@ -27,22 +28,6 @@ local function call(fname, f, ...)
     fail(fname, msg)
   end
   return table.unpack(r, 2, r.n)
-end
-
-local function check_keys(fname, o, allowed)
-  if type(o) ~= "table" or is_array(o) then
-    fail(fname, "expected an options table {" .. table.concat(allowed, "=, ") .. "=} (got " ..
-                (is_array(o) and "a kiln.Array" or type(o)) .. ")")
-  end
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(o) do
-    if not set[k] then
-      fail(fname, string.format("unknown option '%s' (options: %s)", tostring(k),
-                                table.concat(allowed, ", ")))
-    end
-  end
-  return o
 end
 
 -- rows and columns of a matrix argument (kiln.Array or table of rows / list)
@@ -79,7 +64,7 @@ end
 
 function M.ridge(o)
   local fname = "kiln.ml.ridge"
-  check_keys(fname, o, {"A", "b", "w", "lambda"})
+  o = check_keys(fname, o, {"A", "b", "w", "lambda"})
   local m, n = shape(o.A, fname, "A", true)
   if m == 0 or n == 0 then fail(fname, string.format("A is empty (%d x %d)", m, n)) end
   local mb, nb = shape(o.b, fname, "b", true)
@@ -103,7 +88,7 @@ end
 
 function M.sgpr(o)
   local fname = "kiln.ml.sgpr"
-  check_keys(fname, o, {"K", "y", "sigma", "Kmm", "jitter"})
+  o = check_keys(fname, o, {"K", "y", "sigma", "Kmm", "jitter"})
   local n, m = shape(o.K, fname, "K", true)
   if n == 0 or m == 0 then fail(fname, string.format("K is empty (%d x %d)", n, m)) end
   local ny, cy = shape(o.y, fname, "y", true)
@@ -132,7 +117,7 @@ function M.fps(X, m, o)
   end
   m = math.tointeger(m)
   if m < 0 or m > n then fail(fname, string.format("cannot choose %d rows out of %d", m, n)) end
-  o = o == nil and {} or check_keys(fname, o, {"start"})
+  o = check_keys(fname, o, {"start"})
   local start = o.start or 1
   if math.type(start) ~= "integer" or start < 1 or start > math.max(n, 1) then
     fail(fname, string.format("start must be a row 1..%d (got %s)", n, tostring(start)))

@@ -343,6 +343,20 @@ test("qSNAP refitted to data it generated reproduces its coefficients", function
   refit_check(true)
 end)
 
+test("train.write keeps reference forces of structures built in memory (no forces prop)", function()
+  local a = kiln.crystal.bcc{symbol = "Ta", a = 3.3}:supercell(2, 1, 1)
+  a:rattle{sigma = 0.1, seed = 1}
+  local lj = kiln.potential.lj{epsilon = 0.01, sigma = 2.5, cutoff = 5}
+  local ds = train.label({a, a:copy()}, lj)
+  ds[2].forces = nil
+  local file = tmpname(".xyz")
+  train.write(file, ds)
+  local back = train.read(file)
+  assert(#back == 2 and back[2].forces == nil)
+  for j = 1, #a do for c = 1, 3 do close(back[1].forces:get(j, c), ds[1].forces:get(j, c), 1e-14, 1e-16) end end
+  os.remove(file)
+end)
+
 test("two-element qSNAP (Nb/Mo) refitted to data it generated reproduces both elements' coefficients", function()
   ml_ready()
   local pot = kiln.potential.snap{coeff = "tests/data/snap_q2.snapcoeff", param = "tests/data/snap_q2.snapparam"}

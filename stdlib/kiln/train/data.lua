@@ -368,11 +368,20 @@ function M.write(path, ds, o)
     if r.group then info.config_type = r.group end
     if r.weight then info.weight = r.weight end
     a.info = info
-    if r.forces then a:set_array("forces", r.forces) end
-    frames[i] = a
+    -- reference forces go through the built-in forces array and `forces=true` (a prop
+    -- named "forces" cannot be created on Atoms that have none: set_array would set the
+    -- built-in array), frame by frame so that unlabelled frames get no forces column
+    if r.forces then
+      local F = a:forces()
+      for j = 1, #a do for c = 1, 3 do F[j][c] = r.forces:get(j, c) end end
+    end
+    frames[i] = {a, r.forces ~= nil}
   end
-  local ok, err = pcall(cio.write, path, frames, {format = "extxyz", append = o.append or false})
-  if not ok then U.fail(fname, tostring(err)) end
+  for i, fa in ipairs(frames) do
+    local ok, err = pcall(cio.write, path, {fa[1]}, {format = "extxyz", forces = fa[2],
+                                                      append = (i > 1) or o.append or false})
+    if not ok then U.fail(fname, tostring(err)) end
+  end
   return path
 end
 

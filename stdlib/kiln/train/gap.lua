@@ -14,13 +14,7 @@ local function kiln() return require "kiln" end
 local GAP_KEYS = {"data", "soap", "nsparse", "zeta", "sigma", "e0", "baseline", "out", "jitter",
                   "sparse", "metrics", "descriptor"}
 
-local function fmtnum(v)
-  for p = 15, 17 do
-    local s = string.format("%." .. p .. "g", v)
-    if tonumber(s) == v then return s end
-  end
-  return string.format("%.17g", v)
-end
+local fmtnum = U.fmtnum
 
 -- "option" lines of an options table in dotted-path syntax (sorted keys)
 local function option_lines(t, prefix, out)

@@ -27,13 +27,7 @@ function M.snap_ncoeff(twojmax)
   return n
 end
 
-local function fmtnum(v)
-  for p = 15, 17 do
-    local s = string.format("%." .. p .. "g", v)
-    if tonumber(s) == v then return s end
-  end
-  return string.format("%.17g", v)
-end
+local fmtnum = U.fmtnum
 
 -- Write LAMMPS .snapparam and .snapcoeff files. params: {twojmax, rcutfac, rfac0,
 -- rmin0, switchflag, bzeroflag, quadratic, elements, radelem, wj}; coeff[e] = list of

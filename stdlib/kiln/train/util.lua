@@ -8,26 +8,20 @@ argcheck.internal()
 U.internal = argcheck.internal
 U.fail = argcheck.fail
 U.is_array = argcheck.is_array
+U.check_keys = argcheck.check_keys
 
 -- eV/Å^3 per bar (1 bar = 1e5 Pa; 1 eV/Å^3 = 1.602176634e11 Pa)
 U.BAR = 1e5 / 1.602176634e11
 -- LAMMPS metal nktv2p (bar per eV/Å^3), the number FitSNAP uses
 U.NKTV2P = 1.6021765e6
 
-function U.check_keys(fname, o, allowed, what)
-  if o == nil then return {} end
-  if type(o) ~= "table" then
-    U.fail(fname, (what or "options") .. " table expected (got " .. type(o) .. ")")
+-- The shortest decimal text (15 to 17 digits) that reads back as the same double.
+function U.fmtnum(v)
+  for p = 15, 17 do
+    local s = string.format("%." .. p .. "g", v)
+    if tonumber(s) == v then return s end
   end
-  local set = {}
-  for _, k in ipairs(allowed) do set[k] = true end
-  for k in pairs(o) do
-    if not set[k] then
-      U.fail(fname, string.format("unknown option '%s' (options: %s)", tostring(k),
-                                  table.concat(allowed, ", ")))
-    end
-  end
-  return o
+  return string.format("%.17g", v)
 end
 
 function U.need(fname, o, key, kind, hint)
