@@ -18,7 +18,7 @@ HDF5_CFLAGS := $(shell $(PKG) --cflags hdf5 2>/dev/null)
 HDF5_LIBS   := $(shell $(PKG) --libs hdf5 2>/dev/null)
 LUA_CFLAGS  := $(shell $(PKG) --cflags lua5.4 2>/dev/null)
 LUA_LIBS    := $(shell $(PKG) --libs lua5.4 2>/dev/null)
-NUM_LIBS    := $(shell $(PKG) --libs fftw3 lapacke openblas 2>/dev/null)
+NUM_LIBS    := -lfftw3f_omp -lfftw3_omp $(shell $(PKG) --libs fftw3f fftw3 lapacke openblas 2>/dev/null)
 
 # The core is compiled WITHOUT any Lua include path: this enforces the layering.
 CORE_CFLAGS = $(CSTD) $(OPT) $(OMP) $(SAN) $(WARN) -Iinclude -Isrc $(HDF5_CFLAGS) $(EXTRA_CFLAGS)

@@ -20,4 +20,6 @@
 #include "linalg.h"
 #include "ml.h"
 #include "dipole.h"
+#include "wave.h"
+#include "frozen.h"
 #endif
