@@ -171,6 +171,7 @@ static const kiln_l_observer_maker makers[] = {
     kiln_l_traj_observer,
     kiln_l_corr_observer,
     kiln_l_dipole_observer,
+    kiln_l_frozen_observer,
     NULL,
 };
 

@@ -122,6 +122,8 @@ int kiln_l_corr_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observe
                          kiln_l_box **busy);
 int kiln_l_dipole_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observer *o,
                            kiln_l_box **busy);
+int kiln_l_frozen_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observer *o,
+                           kiln_l_box **busy);
 
 /* Small utilities */
 /* Create the metatable tname with metamethods mm and a method table filled
@@ -141,6 +143,7 @@ void kiln_l_exportclass(lua_State *L, const char *tname);
 int luaopen_kiln_c_array(lua_State *L);
 int luaopen_kiln_c_ml(lua_State *L);
 int luaopen_kiln_c_dipole(lua_State *L);
+int luaopen_kiln_c_wave(lua_State *L);
 int luaopen_kiln_c_atoms(lua_State *L);
 int luaopen_kiln_c_crystal(lua_State *L);
 int luaopen_kiln_c_potential(lua_State *L);

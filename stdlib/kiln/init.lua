@@ -520,7 +520,8 @@ end
 -- `require "kiln"` stays cheap: kiln.plot, kiln.qpoints, kiln.correlator, ...
 local LAZY = {help = true, plot = true, qpoints = true, phonons = true, correlator = true,
               ins = true, instruments = true, descriptor = true, ml = true, train = true,
-              oracle = true, active = true, dipole = true}
+              oracle = true, active = true, dipole = true, wave = true,
+              multislice = true, tds = true}
 setmetatable(kiln, {__index = function(t, k)
   if LAZY[k] then
     local m = require("kiln." .. k)
