@@ -22,6 +22,9 @@ D.modules = {
   {"oracle", "labelling structures: any kiln potential, CP2K, any program; cached by hash"},
   {"active", "active learning: explore by MD, select by committee disagreement, label, retrain"},
   {"dipole", "per-atom dipole (vector) models: polarization of a cell, Born charges, MD observer"},
+  {"wave", "fast-electron waves: plane waves, probes with aberrations, zone-axis orientation"},
+  {"multislice", "multislice propagation, frozen-phonon diffraction, STEM detectors, 4D-STEM"},
+  {"tds", "electron diffraction analysis: line profiles, FWHM, scale fits, log images"},
 }
 
 ---------------------------------------------------------------- kiln.crystal
@@ -381,5 +384,100 @@ D["kiln.active.read_dataset"] = [[
 read_dataset(file) -> dataset: the records of an active-learning dataset.xyz (with ids and groups).]]
 D["kiln.active.write_dataset"] = [[
 write_dataset(file, ds): records to extxyz (energy, virial, forces column, group, id), atomically.]]
+
+---------------------------------------------------------------- kiln.tds
+D["kiln.tds"] = [[
+kiln.tds: electron diffraction pattern analysis: line profiles, FWHM, scale fits, log images.
+A pattern is {I = kiln.Array ny x nx, dk = {dkx, dky} (1/Å per pixel)}, direct beam at row
+ny//2+1, column nx//2+1, k = 1/d (no 2π). See doc/tds.md.]]
+D["kiln.tds.profile"] = [[
+profile(p, {from={h,k[,l]}, to=, recip= | from_k={kx,ky}, to_k=, n=, width= (1/Å), width_px=})
+-> {s= (1/Å from `from`), I=, k= ({kx,ky} per point), from_k=, to_k=, length=}: intensities on the
+straight line by bilinear interpolation, averaged across `width`. recip: reciprocal basis vectors
+projected on the pattern (1/Å), k = sum h_i recip[i] (tds.reciprocal(cell) gives them).
+Example: tds.profile(p, {from_k={-0.5, 0.128}, to_k={0.5, 0.128}, width=0.02})]]
+D["kiln.tds.fwhm"] = [[
+fwhm(profile or pattern, opts) -> fwhm (1/Å), info | nil, message: distance between the
+half-maximum crossings (linear interpolation) around the peak.
+Profile {s=, I=}: at= (s), window= (half-width around at), search=. Pattern: at={h,k} with recip=
+or k={kx,ky}, along={ux,uy} (default kx), window= (1/Å, default 10 pixels), search=, width=.
+background= number | "min" | "linear" (line through the window ends); default 0.
+info: {position=, peak=, background=, height=, left=, right=, k= (pattern)}.]]
+D["kiln.tds.fit_scale"] = [[
+fit_scale(sim, meas, {background=false, weights=}) -> {scale=, background=, r2=, residual=, rms=, n=}
+Weighted linear least squares meas ≈ scale*sim (+ background). sim, meas: lists, profiles {I=} or
+Arrays of equal length; NaN or zero-weight points are left out. r2 = 1 - SS_res/SS_tot.]]
+D["kiln.tds.image"] = [[
+image(p, {file="p.png", log=true, crop= (1/Å), range={lo,hi}, decades=4, exclude=2, marks={{k=, label=, radius=}},
+line={{kx1,ky1},{kx2,ky2}}, title=, cblabel=, size=}) -> path | nil, message
+Pattern image through gnuplot (kx, ky in 1/Å, equal scales), log colour scale by default from the
+largest value outside `exclude` pixels of the direct beam down `decades` decades. Keeps .gp and .dat.]]
+D["kiln.tds.plot_profiles"] = [[
+plot_profiles({prof1, ...}, {file=, labels=, logy=, marks={{s=, label=}}, title=, xlabel=, ylabel=})
+-> path | nil, message: intensity along the line of each profile (kiln.plot.lines).]]
+D["kiln.tds.reciprocal"] = [[
+reciprocal(cell) -> {{a*x, a*y}, {b*x, b*y}, {c*x, c*y}} (1/Å, no 2π): the reciprocal vectors of a
+cell (rows in Å, beam along z) projected on the pattern plane; recip= for indexed points.]]
+D["kiln.tds.pattern"] = [[
+pattern(I, dk[, extra]) -> {I=, dk={dkx, dky}, ...}: a pattern table from a kiln.Array, or from a
+function I(kx, ky) sampled on extra.nx x extra.ny centred pixels; other extra fields are copied.]]
+D["kiln.tds.sample"] = [[
+sample(p, kx, ky) -> intensity at (kx, ky) (1/Å) by bilinear interpolation; nil outside the pattern.]]
+
+---------------------------------------------------------------- kiln.wave / kiln.multislice
+D["kiln.wave"] = [[
+kiln.wave: fast-electron waves (kiln.Wave) and zone-axis orientation. new{extent=, gpts= |
+sampling=, energy=, precision=}, orient(atoms, {u,v,w}), zone001/zone110/zone111,
+wavelength(E), sigma(E). See doc/multislice-lua.md.]]
+D["kiln.wave.new"] = [[
+new{extent={lx,ly} (Å), gpts={nx,ny} | sampling= (Å), energy= (eV), precision="float32"|"float64"}
+-> kiln.Wave (a unit plane wave). Methods: plane(), probe{x=, y=, semiangle= (mrad),
+aberrations={defocus=, Cs=, C12=, phi12=, ...} (Å, rad)}, intensity(), amplitude(), phase()
+(Array ny x nx), norm(), diffraction{crop=} (pattern table), copy().]]
+D["kiln.wave.orient"] = [[
+orient(atoms, {u,v,w}[, {max_index=6}]) -> atoms, info: the structure with [uvw] along z in an
+orthogonal supercell built from integer combinations of the lattice vectors (cubic, tetragonal,
+orthorhombic cells; an error names the lattice when impossible). info = {lattice=, indices=,
+cells=, rotation=, recip= (old reciprocal vectors in the beam frame, 1/Å), repeat_length=}.
+Example: local z = kiln.wave.orient(sto, {1,1,0})   -- a x a√2 x a√2 for a cubic perovskite]]
+D["kiln.wave.zone001"] = [[zone001(atoms) = orient(atoms, {0,0,1}) (also zone110, zone111).]]
+D["kiln.wave.zone110"] = [[zone110(atoms) = orient(atoms, {1,1,0}).]]
+D["kiln.wave.zone111"] = [[zone111(atoms) = orient(atoms, {1,1,1}).]]
+D["kiln.wave.wavelength"] = [[wavelength(E) -> relativistic electron wavelength (Å) at E (eV).]]
+D["kiln.wave.sigma"] = [[sigma(E) -> interaction parameter (rad/(V·Å)) at E (eV).]]
+D["kiln.multislice"] = [[
+kiln.multislice: multislice propagation, frozen-phonon diffraction (Einstein, kiln.phonons
+samples, MD frames, an md:run observer), STEM detectors, 4D-STEM HDF5, partially coherent
+source. new{...} -> kiln.Multislice. See doc/multislice-lua.md.]]
+D["kiln.multislice.new"] = [[
+new{energy= (eV), gpts={nx,ny} | sampling= (Å), slice=2 (Å), projection="infinite"|"finite",
+precision="float32"|"float64", threads=0 (configurations run at once; 0: all)} ->
+kiln.Multislice. The extent comes from each configuration's orthogonal cell (beam along c = z;
+use kiln.wave.orient). Methods: diffraction, frozen_phonons, observer, stem, propagate, result,
+reset. Example: local ms = kiln.multislice.new{energy=200e3, sampling=0.05, slice=1.9525}]]
+D["kiln.Multislice:diffraction"] = [[
+ms:diffraction(atoms | {atoms, ...}[, {crop=false, probe=}]) -> pattern {I= Array ny x nx
+(fraction of the beam per pixel, direct beam at centre={nx//2+1, ny//2+1}), dk={1/lx,1/ly},
+count=, kmax=, ...}; a list is averaged incoherently. crop: the antialiased square |k| <= kmax.]]
+D["kiln.Multislice:frozen_phonons"] = [[
+ms:frozen_phonons{source="einstein", atoms=, sigma={El=σ (Å, per direction)}, n=16, seed=1}
+| {source="phonons", phonons=ph, T=, quantum=true, n=, seed=, zone=}
+| {source={atoms, ...}} | {source="traj.h5", start=, stop=, every=} ; crop=, probe=
+-> mean pattern over the configurations (runs in parallel, one workspace per thread).
+PIMD beads: not available yet.]]
+D["kiln.Multislice:observer"] = [[
+ms:observer{every=1, probe=} -> a new kiln.Multislice for md:run's observe list: it averages
+the diffraction of every every-th step (not step 0); fp:result{crop=} -> pattern, fp.count.]]
+D["kiln.Multislice:stem"] = [[
+ms:stem{atoms=, scan={x0=, y0=, x1=, y1=, n={nx,ny}}, semiangle= (mrad), aberrations=,
+detectors={bf={0,10}, adf={40,100}, haadf={80,200}} (mrad), sigma=, configs=, seed=,
+source_size= (Å FWHM, partial coherence), source_points=3, file="4d.h5", crop=false}
+-> {bf=Array ny x nx, ..., x={...}, y={...}}. file: /data float32 [scan_y][scan_x][ky][kx],
+one pattern per chunk, /kx /ky /scan_x /scan_y.]]
+D["kiln.Multislice:propagate"] = [[
+ms:propagate(wave, atoms) -> wave: through every slice of the atoms (grid, energy and precision
+of the wave must match).]]
+D["kiln.Multislice:result"] = [[
+ms:result{crop=false} -> the mean pattern of the configurations added so far (observer).]]
 
 return D

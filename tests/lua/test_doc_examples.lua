@@ -10,7 +10,8 @@ local help = require "kiln.help"
 local PAGES = {"doc/lua-api.md", "doc/plot.md", "doc/repl.md", "README.md", "doc/qpoints.md",
                "doc/phonons.md", "doc/ins.md", "doc/correlators.md", "doc/correlators-sqw.md",
                "doc/correlators-more.md", "doc/descriptors.md", "doc/ml.md", "doc/train.md", "doc/dipole.md", "doc/oracle.md", "doc/active.md",
-               "doc/snap.md", "doc/soap_gap.md"}
+               "doc/snap.md", "doc/soap_gap.md", "doc/tds.md", "doc/coulomb.md",
+               "doc/multislice-lua.md"}
 
 local function blocks(file)
   local f = assert(io.open(file))
