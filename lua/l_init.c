@@ -12,7 +12,8 @@ static const luaL_Reg modules[] = {
     {"kiln.c.rng", luaopen_kiln_c_rng},       {"kiln.c.corr", luaopen_kiln_c_corr},
     {"kiln.c.qpoints", luaopen_kiln_c_qpoints}, {"kiln.c.phonons", luaopen_kiln_c_phonons},
     {"kiln.c.ml", luaopen_kiln_c_ml},         {"kiln.c.dipole", luaopen_kiln_c_dipole},
-    {"kiln.c.wave", luaopen_kiln_c_wave},
+    {"kiln.c.wave", luaopen_kiln_c_wave},     {"kiln.c.pimd", luaopen_kiln_c_pimd},
+    {"kiln.c.cv", luaopen_kiln_c_cv},         {"kiln.c.lattice", luaopen_kiln_c_lattice},
     {NULL, NULL}};
 
 /* kiln.c.core.set_interrupted(true): what Ctrl-C does (test hook) */

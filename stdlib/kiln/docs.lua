@@ -25,6 +25,13 @@ D.modules = {
   {"wave", "fast-electron waves: plane waves, probes with aberrations, zone-axis orientation"},
   {"multislice", "multislice propagation, frozen-phonon diffraction, STEM detectors, 4D-STEM"},
   {"tds", "electron diffraction analysis: line profiles, FWHM, scale fits, log images"},
+  {"cv", "collective variables: cell parameters, perovskite polarization, Steinhardt Q4/Q6, Lua CVs"},
+  {"metad", "well-tempered metadynamics on one or two CVs, reweighting"},
+  {"replica", "temperature replica exchange (one process)"},
+  {"phase", "phase analysis: PCA, Gaussian mixtures, populations, Δμ(T), T_c, FEP, profiles"},
+  {"fit", "Levenberg–Marquardt fits with covariance, bounds and weights; line shapes"},
+  {"dielectric", "static dielectric tensor, Curie–Weiss fits, χ(ω), damped-oscillator fits"},
+  {"lattice", "lattice Monte Carlo: occupation models, Metropolis/Kawasaki/SGC, fits to images"},
 }
 
 ---------------------------------------------------------------- kiln.crystal

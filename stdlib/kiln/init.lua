@@ -521,7 +521,8 @@ end
 local LAZY = {help = true, plot = true, qpoints = true, phonons = true, correlator = true,
               ins = true, instruments = true, descriptor = true, ml = true, train = true,
               oracle = true, active = true, dipole = true, wave = true,
-              multislice = true, tds = true}
+              multislice = true, tds = true, phase = true, fit = true, dielectric = true,
+              lattice = true, cv = true, metad = true, replica = true}
 setmetatable(kiln, {__index = function(t, k)
   if LAZY[k] then
     local m = require("kiln." .. k)
