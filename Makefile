@@ -106,9 +106,9 @@ install: all
 	install -m 755 $(BIN) $(PREFIX)/bin/kiln
 	install -m 644 $(LIB) $(PREFIX)/lib/libkiln.a
 	install -m 644 include/kiln/*.h $(PREFIX)/include/kiln/
-	install -m 644 stdlib/kiln/*.lua $(PREFIX)/share/kiln/stdlib/kiln/
-	if [ -d stdlib/kiln/data ]; then install -d $(PREFIX)/share/kiln/stdlib/kiln/data && \
-	  install -m 644 stdlib/kiln/data/* $(PREFIX)/share/kiln/stdlib/kiln/data/; fi
+	cd stdlib && find kiln -type d -exec install -d $(PREFIX)/share/kiln/stdlib/{} \; && \
+	  find kiln -type f \( -name '*.lua' -o -name '*.md' \) \
+	    -exec install -m 644 {} $(PREFIX)/share/kiln/stdlib/{} \;
 
 clean:
 	rm -rf build lib bin
