@@ -17,10 +17,23 @@
  *    nhalf[i] entries are exactly the half-list ones (so one list serves both).
  *
  * Building is O(N): extended atoms are binned in fractional coordinates with
- * bins no thinner than cutoff+skin; triclinic cells are supported. The list is
- * rebuilt by kiln_neigh_update when any atom moved more than skin/2 since the
- * last build, or the cell, pbc, atom count or atoms->generation changed;
- * otherwise only ghost positions are refreshed.
+ * bins no thinner than cutoff+skin; triclinic cells are supported.
+ *
+ * kiln_neigh_update keeps the list (refreshing only the ghost positions xe from
+ * the stored images, with the current cell) while it provably still holds every
+ * pair within the cutoff, and rebuilds it otherwise:
+ *  - the pbc, atom count or atoms->generation changed, or the list was
+ *    invalidated / never built: rebuild;
+ *  - the cell is the reference cell h0 (the cell at the last build, bit for bit):
+ *    rebuild when any atom moved more than skin/2 from its reference position;
+ *  - the cell changed to h (a barostat, a strain): with M the affine map taking
+ *    h0 to h (M = B0^-1 B for the binning bases, which on the periodic rows is
+ *    h0^-1 h), u_i = x_i - xref_i M the non-affine displacement and
+ *    e = ||M - I||_2, rebuild unless  max_i |u_i| + e (cutoff+skin)/2 <= skin/2.
+ *    (A pair vector is d = d0 M + u_j - u_i, so |d| >= |d0|(1 - e) - 2 max|u|:
+ *    any pair within the cutoff now was within cutoff+skin at the build, and
+ *    hence in the list with its ghost image.) Positions scaled with the cell
+ *    about the origin (x -> x M) do not count as displacement.
  */
 #ifndef KILN_NEIGH_H
 #define KILN_NEIGH_H
@@ -70,6 +83,19 @@ const double (*kiln_neigh_reference(const kiln_neigh *nl, size_t *n))[3];
  * copy (not the array kiln_neigh_reference returns for nl: KILN_EINVAL). */
 kiln_status kiln_neigh_build_from(kiln_neigh *nl, const kiln_atoms *a, const double (*xref)[3],
                                   kiln_error *err);
+/* The reference cell h0 (the cell of the last build, from which kiln_neigh_update
+ * measures the deformation) into cell; returns 1, or 0 (cell untouched) when
+ * kiln_neigh_reference would return NULL. A checkpoint that saves the reference
+ * positions must save this cell too to restore the list exactly. */
+int kiln_neigh_reference_cell(const kiln_neigh *nl, double cell[3][3]);
+/* kiln_neigh_build_from with the build done in the reference cell cell0 (saved with
+ * xref from kiln_neigh_reference_cell) instead of a->cell: the same list as the
+ * original build; the ghost positions are then refreshed from a->x in a->cell and
+ * cell0 stays the reference cell. cell0 NULL: a->cell (= kiln_neigh_build_from);
+ * xref NULL: kiln_neigh_build (cell0 ignored). */
+kiln_status kiln_neigh_build_from_cell(kiln_neigh *nl, const kiln_atoms *a,
+                                       const double (*xref)[3], const double cell0[3][3],
+                                       kiln_error *err);
 
 /* Add ghost rows of arr ((n+ng) x ncols) onto their owners (reverse communication). */
 void kiln_neigh_fold(const kiln_neigh *nl, double *arr, size_t ncols);

@@ -34,7 +34,8 @@ typedef struct {
   size_t n;
   unsigned generation;
   int pbc[3];
-  double cell[3][3];
+  double cell[3][3];          /* reference cell h0 (the cell of the last build) */
+  double binv0[3][3];         /* inverse of the binning basis of h0 (s = x binv0) */
   size_t cap_loc;             /* xref, lbin, cnt_h, cnt_r, lpos, nhalf, offset(+1), binatom */
   double (*xref)[3];          /* positions at the last build */
   double (*xb)[3];            /* local positions in bin order (pair search) */
@@ -890,6 +891,7 @@ static kiln_status build_at(kiln_neigh *nl, const kiln_atoms *a, const double (*
   p->generation = a->generation;
   memcpy(p->pbc, a->pbc, sizeof p->pbc);
   memcpy(p->cell, a->cell, sizeof p->cell);
+  memcpy(p->binv0, Binv, sizeof p->binv0);
   nl->nbuilds++;
   return KILN_OK;
 }
@@ -906,16 +908,33 @@ kiln_status kiln_neigh_build(kiln_neigh *nl, const kiln_atoms *a, kiln_error *er
   return build_at(nl, a, (const double(*)[3])a->x, err);
 }
 
-kiln_status kiln_neigh_build_from(kiln_neigh *nl, const kiln_atoms *a, const double (*xref)[3],
-                                  kiln_error *err) {
+kiln_status kiln_neigh_build_from_cell(kiln_neigh *nl, const kiln_atoms *a,
+                                       const double (*xref)[3], const double cell0[3][3],
+                                       kiln_error *err) {
   if (!xref) return kiln_neigh_build(nl, a, err);
   if (xref == (const double(*)[3])((priv_t *)nl->priv)->xref)
     return KILN_FAIL(err, KILN_EINVAL,
                      "neighbor list: build_from needs a copy of the reference positions, not "
                      "the list's own array");
-  kiln_status st = build_at(nl, a, xref, err);
+  kiln_status st;
+  if (cell0) {
+    /* the build sees the atoms in the reference cell; ghosts are then refreshed in a's */
+    kiln_atoms *b = malloc(sizeof *b);
+    if (!b) return KILN_FAIL(err, KILN_ENOMEM, "neighbor list: out of memory");
+    *b = *a;
+    memcpy(b->cell, cell0, sizeof b->cell);
+    st = build_at(nl, b, xref, err);
+    free(b);
+  } else {
+    st = build_at(nl, a, xref, err);
+  }
   if (!st) refresh(nl, a);
   return st;
+}
+
+kiln_status kiln_neigh_build_from(kiln_neigh *nl, const kiln_atoms *a, const double (*xref)[3],
+                                  kiln_error *err) {
+  return kiln_neigh_build_from_cell(nl, a, xref, NULL, err);
 }
 
 const double (*kiln_neigh_reference(const kiln_neigh *nl, size_t *n))[3] {
@@ -926,13 +945,88 @@ const double (*kiln_neigh_reference(const kiln_neigh *nl, size_t *n))[3] {
   return (const double(*)[3])p->xref;
 }
 
+int kiln_neigh_reference_cell(const kiln_neigh *nl, double cell[3][3]) {
+  const priv_t *p = nl ? nl->priv : NULL;
+  if (!p || !p->valid) return 0;
+  memcpy(cell, p->cell, sizeof p->cell);
+  return 1;
+}
+
+/* Largest singular value of the 3x3 matrix D (an upper bound, rounded up a little):
+ * the square root of the largest eigenvalue of D^T D (closed form for a symmetric 3x3),
+ * never more than the Frobenius norm. */
+static double norm2_upper(const double D[3][3]) {
+  double S[3][3];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) S[i][j] = D[0][i] * D[0][j] + D[1][i] * D[1][j] + D[2][i] * D[2][j];
+  const double tr = S[0][0] + S[1][1] + S[2][2];
+  const double p1 = S[0][1] * S[0][1] + S[0][2] * S[0][2] + S[1][2] * S[1][2];
+  const double q = tr / 3;
+  const double p2 = (S[0][0] - q) * (S[0][0] - q) + (S[1][1] - q) * (S[1][1] - q) +
+                    (S[2][2] - q) * (S[2][2] - q) + 2 * p1;
+  double lam = q;
+  if (p2 > 0) {
+    const double pp = sqrt(p2 / 6);
+    double Bm[3][3];
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++) Bm[i][j] = (S[i][j] - (i == j ? q : 0)) / pp;
+    double r = 0.5 * (Bm[0][0] * (Bm[1][1] * Bm[2][2] - Bm[1][2] * Bm[2][1]) -
+                      Bm[0][1] * (Bm[1][0] * Bm[2][2] - Bm[1][2] * Bm[2][0]) +
+                      Bm[0][2] * (Bm[1][0] * Bm[2][1] - Bm[1][1] * Bm[2][0]));
+    r = r < -1 ? -1 : r > 1 ? 1 : r;
+    lam = q + 2 * pp * cos(acos(r) / 3);
+  }
+  const double fro = sqrt(tr);
+  double sig = sqrt(lam > 0 ? lam : 0) * (1 + 1e-9) + 1e-14 * (1 + fro);
+  return sig < fro ? sig : fro;
+}
+
+/* Is the list still valid after a cell change? With the binning bases B0 (reference cell)
+ * and B (now), M = B0^-1 B maps the reference configuration affinely onto the new cell,
+ * and every lattice vector n.h0 onto n.h. With u_i = x_i - xref_i M (the non-affine part of
+ * the motion), a pair vector is d = d0 M + u_j - u_i, so |d| >= |d0| (1 - e) - 2 max|u|,
+ * e = ||M - I||_2. A pair left out at the build had |d0| >= cutoff + skin (and every
+ * image that close was in the ghost set), so it stays beyond the cutoff while
+ *     max_i |u_i| + e (cutoff + skin) / 2 <= skin / 2.
+ * Returns 1 when a rebuild is needed (also when the new cell is unusable: the build then
+ * reports why). */
+static int cell_moved_too_far(const kiln_neigh *nl, const priv_t *p, const kiln_atoms *a) {
+  double B[3][3], Binv[3][3], h[3], M[3][3], D[3][3];
+  kiln_error e0;
+  if (basis(a, B, Binv, h, &e0)) return 1;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      M[i][j] = p->binv0[i][0] * B[0][j] + p->binv0[i][1] * B[1][j] + p->binv0[i][2] * B[2][j];
+      D[i][j] = M[i][j] - (i == j);
+    }
+  const double rc = nl->cutoff + nl->skin;
+  const double budget = nl->skin * (1 - 1e-12) - norm2_upper(D) * rc; /* room for 2 max|u| */
+  if (!(budget > 0)) return 1;
+  const double lim = 0.25 * budget * budget;
+  const long n = (long)a->n;
+  const int T = nthreads_for(a->n);
+  int need = 0;
+#pragma omp parallel for num_threads(T) schedule(static) reduction(| : need) if (T > 1)
+  for (long i = 0; i < n; i++) {
+    const double *r = p->xref[i], *x = a->x[i];
+    double u2 = 0;
+    for (int c = 0; c < 3; c++) {
+      double u = x[c] - (r[0] * M[0][c] + r[1] * M[1][c] + r[2] * M[2][c]);
+      u2 += u * u;
+    }
+    need |= !(u2 <= lim);
+  }
+  return need;
+}
+
 kiln_status kiln_neigh_update(kiln_neigh *nl, const kiln_atoms *a, int *rebuilt,
                               kiln_error *err) {
   priv_t *p = nl->priv;
   int need = !p->valid || p->n != a->n || p->generation != a->generation ||
-             memcmp(p->pbc, a->pbc, sizeof p->pbc) != 0 ||
-             memcmp(p->cell, a->cell, sizeof p->cell) != 0;
-  if (!need) {
+             memcmp(p->pbc, a->pbc, sizeof p->pbc) != 0;
+  if (!need && memcmp(p->cell, a->cell, sizeof p->cell) != 0) {
+    need = cell_moved_too_far(nl, p, a);
+  } else if (!need) {
     const double lim = 0.25 * nl->skin * nl->skin;
     const long n = (long)a->n;
     const int T = nthreads_for(a->n);

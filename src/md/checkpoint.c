@@ -10,8 +10,10 @@
  *   atoms: u64 n | f64 cell[9] | i32 pbc[3] | i32 nspecies + nspecies x 8 chars
  *          i32 type[n] | f64 mass[n] | i64 id[n] | f64 x[3n], v[3n], f[3n]
  *   neighbor list: i32 has_ref (0/1) [+ f64 xref[3n]: md->nl's reference positions, the
- *          unwrapped positions at its last build; a resumed run rebuilds its list from them
- *          at the first step, so it is the list of the run that wrote the file]
+ *          unwrapped positions at its last build, + f64 xcell[9]: its reference cell, the
+ *          cell at that build; a resumed run rebuilds its list from them at the first step,
+ *          so it is the list of the run that wrote the file, also after a barostat moved
+ *          the cell without a rebuild]
  *   "KILNEND\0" | u64 FNV-1a hash of every byte before it
  * The hash catches corruption that the structural checks cannot see (for example a
  * damaged thermostat state). Written to file.tmp.<pid>, flushed and synced, then renamed over file. */
@@ -25,7 +27,7 @@
 
 #define CHK_MAGIC "KILNMDCK"
 #define CHK_END "KILNEND"
-#define CHK_VERSION 3u
+#define CHK_VERSION 4u
 #define CHK_BOM 0x01020304u
 #define CHK_MAXNAME 64
 
@@ -102,9 +104,13 @@ kiln_status kiln_md_checkpoint_write(kiln_md *md, const kiln_atoms *a, const cha
   put(&w, a->f, sizeof *a->f, a->n);
   size_t nref = 0;
   const double(*xref)[3] = kiln_neigh_reference(md->nl, &nref);
-  if (nref != a->n) xref = NULL;
+  double xcell[3][3];
+  if (nref != a->n || !kiln_neigh_reference_cell(md->nl, xcell)) xref = NULL;
   put_i32(&w, xref && a->n ? 1 : 0);
-  if (xref && a->n) put(&w, xref, sizeof *xref, a->n);
+  if (xref && a->n) {
+    put(&w, xref, sizeof *xref, a->n);
+    put(&w, xcell, sizeof(double), 9);
+  }
   put(&w, CHK_END, 1, 8);
   uint64_t hash = w.hash;
   put(&w, &hash, sizeof hash, 1);
@@ -165,6 +171,7 @@ typedef struct chk_data {
   double (*x)[3], (*v)[3], (*f)[3];
   int32_t has_ref;
   double (*xref)[3];
+  double xcell[3][3];
 } chk_data;
 
 static void chk_free(chk_data *c) {
@@ -307,6 +314,7 @@ static kiln_status read_atoms(reader *r, chk_data *c, kiln_error *err) {
     if (!(c->xref = malloc(n * sizeof *c->xref)))
       return KILN_FAIL(err, KILN_ENOMEM, "%s: out of memory for %zu atoms", r->file, n);
     GET(c->xref, sizeof *c->xref, n, "neighbor-list positions");
+    GET(c->xcell, sizeof(double), 9, "neighbor-list cell");
   }
   char end[8];
   GET(end, 1, 8, "end marker");
@@ -383,6 +391,7 @@ kiln_status kiln_md_checkpoint_read(kiln_md *md, kiln_atoms *a, const char *file
   free(m->xref);
   m->xref = c.xref;
   m->nxref = c.xref ? n : 0;
+  memcpy(m->xcell, c.xcell, sizeof m->xcell);
   c.xref = NULL;
   chk_free(&c);
   if (md->nl) kiln_neigh_invalidate(md->nl);

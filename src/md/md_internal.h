@@ -28,6 +28,7 @@ typedef struct kilni_md_impl {
    * (nxref x 3), used by the next kiln_md_run to rebuild md->nl as it was; else NULL */
   double (*xref)[3];
   size_t nxref;
+  double xcell[3][3];       /* the reference cell of that list (valid with xref) */
 } kilni_md_impl;
 
 /* Record that a->f (and md->last) are the forces of a's current configuration

@@ -243,7 +243,8 @@ kiln_status kiln_md_run(kiln_md *md, kiln_atoms *a, kiln_pot *pot, long nsteps,
     if (m->fany_pot) {
       kiln_pot_invalidate(pot);
       if (xref && nxref == a->n)
-        st = kiln_neigh_build_from(md->nl, a, (const double(*)[3])xref, err);
+        st = kiln_neigh_build_from_cell(md->nl, a, (const double(*)[3])xref,
+                                        (const double(*)[3])m->xcell, err);
     }
     free(xref);
     if (st) return st;

@@ -374,10 +374,16 @@ TEST(test_skin_rebuild) {
   check_list(nl, a, 2.4, "after rebuild");
   CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
   CHECK(rebuilt == 0);
-  /* cell change, generation change, pbc change, invalidate */
+  /* a small cell change keeps the list (the deformation bound, see test_cell_deform);
+   * a large one rebuilds */
   a->cell[0][0] *= 1.001;
   CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
-  CHECK(rebuilt == 1);
+  CHECK(rebuilt == 0 && nl->nbuilds == 2);
+  a->cell[0][0] *= 1.2;
+  CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
+  CHECK(rebuilt == 1 && nl->nbuilds == 3);
+  check_list(nl, a, 2.4, "after a large cell change");
+  /* generation change, pbc change, invalidate */
   a->generation++;
   CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
   CHECK(rebuilt == 1);
@@ -394,6 +400,248 @@ TEST(test_skin_rebuild) {
   CHECK(rebuilt == 1 && nl->n == 60);
   check_list(nl, a, 2.4, "resized");
   kiln_neigh_free(nl);
+  kiln_atoms_free(a);
+}
+
+/* pairs of the list closer than r now (from the current xe), sorted; half_only: the half
+ * part of each row */
+static size_t list_within(const kiln_neigh *nl, int half_only, double r, pair_t **out) {
+  pair_t *v;
+  size_t nall = from_list(nl, half_only, &v), np = 0, k = 0;
+  for (size_t i = 0; i < nl->n; i++) {
+    size_t end = half_only ? nl->offset[i] + (size_t)nl->nhalf[i] : nl->offset[i + 1];
+    for (size_t q = nl->offset[i]; q < end; q++, k++) {
+      int32_t j = nl->index[q];
+      double r2 = 0;
+      for (int c = 0; c < 3; c++) r2 += (nl->xe[j][c] - nl->xe[i][c]) * (nl->xe[j][c] - nl->xe[i][c]);
+      if (r2 < r * r) v[np++] = v[k];
+    }
+  }
+  (void)nall;
+  qsort(v, np, sizeof *v, cmp_pair);
+  *out = v;
+  return np;
+}
+
+/* The list kept across a cell change holds exactly the pairs within the cutoff of a fresh
+ * build and of brute force; xe follows the atoms and the new cell. */
+static int kept_list_exact(const kiln_neigh *nl, const kiln_atoms *a, const char *tag) {
+  kiln_error err;
+  const double rc = nl->cutoff;
+  int bad = 0;
+  for (size_t k = 0; k < nl->n + nl->ng; k++)
+    for (int c = 0; c < 3; c++) {
+      double x = a->x[nl->owner[k]][c] + nl->img[k][0] * a->cell[0][c] +
+                 nl->img[k][1] * a->cell[1][c] + nl->img[k][2] * a->cell[2][c];
+      bad += x != nl->xe[k][c];
+    }
+  /* brute force (full, and its canonical half) */
+  pair_t *ref, *got, *fr;
+  size_t nref = brute(a, rc, &ref);
+  const int half = nl->kind == KILN_NEIGH_HALF;
+  if (half) {
+    size_t nc = 0;
+    for (size_t k = 0; k < nref; k++) {
+      pair_t c = canon(ref[k]);
+      if (!cmp_pair(&c, ref + k)) ref[nc++] = c;
+    }
+    nref = nc;
+  }
+  size_t ngot = list_within(nl, half, rc, &got);
+  int ok = same_pairs(ref, nref, got, ngot);
+  /* a fresh O(N^2) build of the same kind, cut to rc */
+  kiln_neigh *f;
+  if (kiln_neigh_new(&f, nl->kind, nl->cutoff, nl->skin, &err)) return 0;
+  f->force_n2 = 1;
+  size_t nfr = 0;
+  if (!kiln_neigh_build(f, a, &err)) {
+    nfr = list_within(f, half, rc, &fr);
+    ok &= same_pairs(fr, nfr, got, ngot);
+    free(fr);
+  } else {
+    ok = 0;
+  }
+  kiln_neigh_free(f);
+  if (!ok || bad)
+    fprintf(stderr, "  %s: kept list %zu pairs within rc, brute force %zu, fresh %zu, xe bad %d\n",
+            tag, ngot, nref, nfr, bad);
+  free(ref);
+  free(got);
+  return ok && !bad;
+}
+
+/* x -> x F and cell -> cell F (rows are vectors) */
+static void deform(kiln_atoms *a, const double F[3][3]) {
+  for (size_t i = 0; i <= a->n; i++) {
+    double *v = i < a->n ? a->x[i] : NULL;
+    for (int k = 0; k < (v ? 1 : 3); k++) {
+      double *w = v ? v : a->cell[k];
+      double y[3];
+      for (int c = 0; c < 3; c++) y[c] = w[0] * F[0][c] + w[1] * F[1][c] + w[2] * F[2][c];
+      memcpy(w, y, sizeof y);
+    }
+  }
+}
+
+/* a random deformation gradient I + eps*(iso + shear) with ||F - I|| about eps */
+static void random_F(kiln_rng *r, double eps, int shear, double F[3][3]) {
+  double iso = uni(r, -1, 1);
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      F[i][j] = (i == j) + eps * (shear ? uni(r, -0.6, 0.6) : 0) + (i == j ? eps * iso * 0.6 : 0);
+}
+
+/* Small random iso and shear deformations of a triclinic cell with thermal displacements:
+ * no rebuild, and the kept list is exactly right at the cutoff after every step; a large
+ * deformation rebuilds. Small cells (several ghost layers) and mixed pbc included. */
+TEST(test_cell_deform) {
+  kiln_error err;
+  kiln_rng r;
+  kiln_rng_seed(&r, 17, 0);
+  const double cutoff = 2.5, skin = 0.5;
+  struct { int pbc[3]; double L; size_t n; } cases[] = {
+      {{1, 1, 1}, 7.0, 90}, {{1, 1, 1}, 2.2, 4}, {{1, 1, 0}, 6.0, 50}, {{1, 0, 0}, 4.0, 20}};
+  int steps_ok = 0, nsteps = 0;
+  for (size_t cs = 0; cs < sizeof cases / sizeof *cases; cs++)
+    for (int kind = 1; kind <= 2; kind++) {
+      kiln_atoms *a = random_atoms(&r, cases[cs].n, cases[cs].L, cases[cs].pbc);
+      kiln_neigh *nl;
+      CHECK_OK(kiln_neigh_new(&nl, kind, cutoff, skin, &err));
+      int rebuilt = -1;
+      CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
+      CHECK(rebuilt == 1);
+      /* 12 steps, each straining by up to ~2e-3 and moving atoms by up to 0.01 A: after
+       * them e (cutoff+skin)/2 + max|u| stays well inside skin/2 = 0.25 */
+      for (int step = 0; step < 12; step++) {
+        double F[3][3];
+        random_F(&r, 2e-3, step % 3 != 0, F);
+        deform(a, F);
+        for (size_t i = 0; i < a->n; i++)
+          for (int c = 0; c < 3; c++) a->x[i][c] += uni(&r, -0.006, 0.006);
+        CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
+        char tag[96];
+        snprintf(tag, sizeof tag, "case %zu kind %d step %d", cs, kind, step);
+        nsteps++;
+        steps_ok += rebuilt == 0 && kept_list_exact(nl, a, tag);
+      }
+      CHECK(nl->nbuilds == 1);
+      /* a shear of 0.25 > skin / (cutoff + skin): rebuild, and the new list is right at
+       * cutoff+skin */
+      double G[3][3] = {{1, 0, 0}, {0.25, 1, 0}, {0, 0, 1}};
+      deform(a, G);
+      CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
+      CHECK(rebuilt == 1 && nl->nbuilds == 2);
+      check_list(nl, a, cutoff + skin, "after a large shear");
+      kiln_neigh_free(nl);
+      kiln_atoms_free(a);
+    }
+  CHECK(steps_ok == nsteps && nsteps == 96);
+}
+
+/* Near the limit of the bound: random deformations (strains up to ~0.3, so e (cutoff+skin)
+ * runs from 0 to beyond the skin) and displacements up to 0.3 A (skin/2), or none. Whenever
+ * the list is kept it is exact at the cutoff; both outcomes occur often. */
+TEST(test_cell_deform_limit) {
+  kiln_error err;
+  kiln_rng r;
+  kiln_rng_seed(&r, 23, 0);
+  const double cutoff = 2.0, skin = 0.6;
+  int kept = 0, rebuilt_n = 0, exact = 0;
+  for (int trial = 0; trial < 60; trial++) {
+    const int pbc[3] = {1, 1, trial % 4 != 3};
+    kiln_atoms *a = random_atoms(&r, trial % 2 ? 40 : 6, trial % 2 ? 5.5 : 2.0, pbc);
+    kiln_neigh *nl;
+    CHECK_OK(kiln_neigh_new(&nl, 1 + trial % 2, cutoff, skin, &err));
+    CHECK_OK(kiln_neigh_build(nl, a, &err));
+    double F[3][3];
+    random_F(&r, uni(&r, 0, 0.3), 1, F);
+    deform(a, F);
+    double amp = trial % 3 ? uni(&r, 0, 0.3) : 0.0;
+    for (size_t i = 0; i < a->n; i++) {
+      double d[3] = {kiln_rng_normal(&r), kiln_rng_normal(&r), kiln_rng_normal(&r)};
+      double s = amp / sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+      for (int c = 0; c < 3; c++) a->x[i][c] += s * d[c];
+    }
+    int rebuilt = -1;
+    CHECK_OK(kiln_neigh_update(nl, a, &rebuilt, &err));
+    if (rebuilt) {
+      rebuilt_n++;
+    } else {
+      char tag[64];
+      snprintf(tag, sizeof tag, "limit trial %d", trial);
+      kept++;
+      exact += kept_list_exact(nl, a, tag);
+    }
+    kiln_neigh_free(nl);
+    kiln_atoms_free(a);
+  }
+  CHECK(exact == kept);
+  if (!(kept >= 10 && rebuilt_n >= 10)) fprintf(stderr, "  kept %d rebuilt %d\n", kept, rebuilt_n);
+  CHECK(kept >= 10 && rebuilt_n >= 10);
+}
+
+/* Restoring a list from saved reference positions and the reference cell
+ * (kiln_neigh_build_from_cell) after the cell changed gives the same list as the
+ * original, and the same later rebuild decisions. */
+TEST(test_build_from_cell) {
+  kiln_error err;
+  kiln_rng r;
+  kiln_rng_seed(&r, 29, 0);
+  const int pbc[3] = {1, 1, 1};
+  kiln_atoms *a = random_atoms(&r, 70, 6.5, pbc);
+  kiln_neigh *l1, *l2;
+  CHECK_OK(kiln_neigh_new(&l1, KILN_NEIGH_FULL, 2.2, 0.4, &err));
+  CHECK_OK(kiln_neigh_new(&l2, KILN_NEIGH_FULL, 2.2, 0.4, &err));
+  double h0[3][3], got[3][3];
+  CHECK(kiln_neigh_reference_cell(l1, got) == 0);
+  memcpy(h0, a->cell, sizeof h0);
+  CHECK_OK(kiln_neigh_build(l1, a, &err));
+  CHECK(kiln_neigh_reference_cell(l1, got) == 1 && !memcmp(got, h0, sizeof h0));
+  double F[3][3];
+  random_F(&r, 3e-3, 1, F);
+  deform(a, F);
+  int rebuilt = -1;
+  CHECK_OK(kiln_neigh_update(l1, a, &rebuilt, &err));
+  CHECK(rebuilt == 0);
+  size_t nref = 0;
+  const double(*x0)[3] = kiln_neigh_reference(l1, &nref);
+  CHECK(nref == a->n);
+  double(*xr)[3] = malloc(nref * sizeof *xr);
+  memcpy(xr, x0, nref * sizeof *xr);
+  CHECK_OK(kiln_neigh_reference_cell(l1, got) == 1 ? KILN_OK : KILN_EINVAL);
+  CHECK_OK(kiln_neigh_build_from_cell(l2, a, (const double(*)[3])xr, got, &err));
+  CHECK(kiln_neigh_reference_cell(l2, got) == 1 && !memcmp(got, h0, sizeof h0));
+  int same = l1->n == l2->n && l1->ng == l2->ng;
+  for (size_t i = 0; same && i <= l1->n; i++) same = l1->offset[i] == l2->offset[i];
+  for (size_t q = 0; same && q < l1->offset[l1->n]; q++) same = l1->index[q] == l2->index[q];
+  for (size_t k = 0; same && k < l1->n + l1->ng; k++)
+    same = l1->owner[k] == l2->owner[k] && !memcmp(l1->img[k], l2->img[k], sizeof l1->img[k]) &&
+           !memcmp(l1->xe[k], l2->xe[k], sizeof l1->xe[k]);
+  CHECK(same);
+  CHECK(kept_list_exact(l2, a, "restored"));
+  /* both decide alike on the next deformations */
+  int agree = 1, r1 = 0, r2 = 0;
+  for (int step = 0; step < 8; step++) {
+    random_F(&r, 0.004, 1, F);
+    deform(a, F);
+    CHECK_OK(kiln_neigh_update(l1, a, &r1, &err));
+    CHECK_OK(kiln_neigh_update(l2, a, &r2, &err));
+    agree &= r1 == r2;
+  }
+  CHECK(agree && l1->nbuilds == 1 && l2->nbuilds == 1);
+  double G[3][3] = {{1.3, 0, 0}, {0, 1, 0}, {0, 0.2, 1}};
+  deform(a, G);
+  CHECK_OK(kiln_neigh_update(l1, a, &r1, &err));
+  CHECK_OK(kiln_neigh_update(l2, a, &r2, &err));
+  CHECK(r1 == 1 && r2 == 1 && l1->nbuilds == 2 && l2->nbuilds == 2);
+  /* without the cell (cell0 NULL) the build is in a->cell: the reference cell is that */
+  CHECK_OK(kiln_neigh_build_from_cell(l2, a, (const double(*)[3])xr, NULL, &err));
+  CHECK(kiln_neigh_reference_cell(l2, got) == 1 && !memcmp(got, a->cell, sizeof got));
+  CHECK_ERR(kiln_neigh_build_from_cell(l1, a, kiln_neigh_reference(l1, NULL), h0, &err),
+            KILN_EINVAL, "copy");
+  free(xr);
+  kiln_neigh_free(l1);
+  kiln_neigh_free(l2);
   kiln_atoms_free(a);
 }
 
@@ -463,6 +711,9 @@ int main(void) {
   RUN(test_threads);
   RUN(test_one_atom_tiny_cell);
   RUN(test_skin_rebuild);
+  RUN(test_cell_deform);
+  RUN(test_cell_deform_limit);
+  RUN(test_build_from_cell);
   RUN(test_fold_forward);
   RUN(test_errors);
   return check_summary();
