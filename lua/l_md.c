@@ -52,6 +52,17 @@ static void push_thermo(lua_State *L, const kiln_thermo *th) {
   lua_setfield(L, -2, #name);
   F(time) F(T) F(epot) F(ekin) F(etot) F(pressure) F(volume) F(conserved)
 #undef F
+  /* cell lengths (Å) and angles (degrees), as lists of 3 */
+  const double *arr[2] = {th->lengths, th->angles};
+  const char *nm[2] = {"lengths", "angles"};
+  for (int k = 0; k < 2; k++) {
+    lua_createtable(L, 3, 0);
+    for (int i = 0; i < 3; i++) {
+      lua_pushnumber(L, arr[k][i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, nm[k]);
+  }
 }
 
 /* ---- run state, progress, thermo printing ---- */

@@ -23,6 +23,9 @@ typedef struct kiln_thermo {
   double pressure;  /* GPa (kinetic + virial) */
   double volume;    /* Å^3 (0 without a cell) */
   double conserved; /* eV: etot plus thermostat energy exchange (constant for a correct run) */
+  double lengths[3];   /* Å: |a|, |b|, |c| of the cell (0 without a cell) */
+  double angles[3];    /* degrees: alpha (b,c), beta (a,c), gamma (a,b) */
+  double ptensor[3][3];/* GPa: pressure tensor (kinetic + virial), tr/3 = pressure */
 } kiln_thermo;
 
 /* Observer: called after the step when step % every == 0. A non-OK return stops
@@ -57,6 +60,9 @@ typedef struct kiln_md_style {
   double (*reservoir)(const kiln_md *md);
   void (*destroy)(kiln_md *md);
   size_t state_size;        /* bytes of POD state saved in checkpoints (md->state) */
+  /* optional: adjust the thermo after the framework filled it (e.g. a barostat adds
+   * P0 V to `conserved`); NULL for most styles */
+  void (*thermo)(const kiln_md *md, const kiln_atoms *a, kiln_thermo *th);
 } kiln_md_style;
 
 /* Shared integrator data; styles keep their own POD state in `state`. */

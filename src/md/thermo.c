@@ -1,5 +1,6 @@
 /* src/md/thermo.c: thermodynamic output of a run (kiln_thermo) and its text
  * formatting. Pressure = (2 KE + tr W) / (3 V), converted from eV/Å^3 to GPa. */
+#include <math.h>
 #include <stdio.h>
 #include "md_internal.h"
 #include "kiln/units.h"
@@ -19,6 +20,30 @@ void kilni_md_thermo_fill(kiln_md *md, const kiln_atoms *a) {
                      ? (2.0 * th->ekin + trw) / (3.0 * th->volume) * KILN_EV_PER_A3_TO_GPA
                      : 0.0;
   th->conserved = th->etot + (md->style->reservoir ? md->style->reservoir(md) : 0.0);
+  /* cell lengths and angles, pressure tensor */
+  const double(*c)[3] = (const double(*)[3])a->cell;
+  double len[3];
+  for (int k = 0; k < 3; k++) len[k] = sqrt(c[k][0] * c[k][0] + c[k][1] * c[k][1] + c[k][2] * c[k][2]);
+  for (int k = 0; k < 3; k++) {
+    const int i = (k + 1) % 3, j = (k + 2) % 3;
+    const double d = c[i][0] * c[j][0] + c[i][1] * c[j][1] + c[i][2] * c[j][2];
+    th->lengths[k] = len[k];
+    th->angles[k] = len[i] > 0.0 && len[j] > 0.0
+                        ? acos(fmax(-1.0, fmin(1.0, d / (len[i] * len[j])))) * 180.0 / M_PI
+                        : 0.0;
+  }
+  double K[3][3] = {{0}};
+  for (size_t n = 0; n < a->n; n++) {
+    const double *v = a->v[n], m = a->mass[n];
+    for (int i = 0; i < 3; i++)
+      for (int j = 0; j < 3; j++) K[i][j] += m * v[i] * v[j];
+  }
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      th->ptensor[i][j] = th->volume > 0.0 ? (K[i][j] * KILN_MVV2E + md->last.virial[i][j]) /
+                                                  th->volume * KILN_EV_PER_A3_TO_GPA
+                                            : 0.0;
+  if (md->style->thermo) md->style->thermo(md, a, th);
 }
 
 void kiln_md_get_thermo(const kiln_md *md, kiln_thermo *th) { *th = md->thermo; }

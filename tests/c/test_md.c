@@ -151,7 +151,7 @@ static kiln_status run_obs(kiln_md *md, kiln_atoms *a, kiln_pot *p, long nsteps,
 /* --------------------------------------------------------------- tests */
 
 TEST(test_registry) {
-  CHECK(kiln_md_nstyles() == 4);
+  CHECK(kiln_md_nstyles() >= 4); /* + styles added later (npt, ...) */
   const char *names[] = {"verlet", "langevin", "csvr", "nosehoover"};
   for (int i = 0; i < 4; i++) {
     const kiln_md_style *s = kiln_md_find(names[i]);
@@ -161,7 +161,7 @@ TEST(test_registry) {
     CHECK(kiln_md_style_at((size_t)i) != NULL);
   }
   CHECK(kiln_md_find("nope") == NULL);
-  CHECK(kiln_md_style_at(4) == NULL);
+  CHECK(kiln_md_style_at(kiln_md_nstyles()) == NULL);
 }
 
 TEST(test_errors) {
