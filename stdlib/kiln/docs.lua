@@ -32,6 +32,7 @@ D.modules = {
   {"fit", "Levenberg–Marquardt fits with covariance, bounds and weights; line shapes"},
   {"dielectric", "static dielectric tensor, Curie–Weiss fits, χ(ω), damped-oscillator fits"},
   {"lattice", "lattice Monte Carlo: occupation models, Metropolis/Kawasaki/SGC, fits to images"},
+  {"effham", "BaTiO3 effective Hamiltonian: pseudo-atom lattice, parameters, order parameters"},
 }
 
 ---------------------------------------------------------------- kiln.crystal
@@ -486,5 +487,110 @@ ms:propagate(wave, atoms) -> wave: through every slice of the atoms (grid, energ
 of the wave must match).]]
 D["kiln.Multislice:result"] = [[
 ms:result{crop=false} -> the mean pattern of the configurations added so far (observer).]]
+
+---------------------------------------------------------------- kiln.fit / kiln.dielectric
+D["kiln.fit.lm"] = [[
+lm{f=function(x, p) -> y, x=, y=, p0= | residual=function(p) -> {r...}, p0=; weights= | sigma=,
+bounds={lower=, upper=}, fixed={bool...}, jacobian=, maxit=200, tol=1e-8, names=} -> result
+Levenberg–Marquardt (Marquardt scaling, Cholesky normal equations; bounds by projection).
+result: {p=, err=, cov= (scaled by chi2/dof unless sigma given), chi2=, dof=, chi2_reduced=, r2=,
+yfit=, residuals=, iterations=, converged=, message=, at_bound=}. See doc/fit.md.]]
+D["kiln.fit.dho"] = [[
+dho(omega, y, {n=1|2, sigma= | weights=, range={wmin,wmax}, p0=, background=false}) -> lm result
++ oscillators={{omega0=, gamma=, A=, err={...}}, ...} sorted by omega0; guesses from peak finding.
+Model: sum of A w0^2 w g / ((w0^2 - w^2)^2 + (w g)^2), omega in rad/fs.]]
+D["kiln.fit.shapes"] = [[
+shapes.dho(w, {w0, g, A}) chi''; dho_complex(w, p) -> chi', chi''; dho_s(w, p, {T=, quantum=true})
+S(w) = [n+1] chi''/pi (detailed balance); lorentzian(x, {x0, fwhm, area}); gaussian(x, {x0, fwhm, area}).]]
+D["kiln.dielectric.static"] = [[
+static{M= (list of {Mx,My,Mz} e·Å, n x 3 Array or dipole series {M=}), V= (Å^3), T= (K), eps_inf=1,
+nblocks=10, skip=0} -> {eps=3x3, err=3x3 (block jackknife), eps_iso=, err_iso=, cov_M=, mean_M=, factor=}
+eps = eps_inf + (<MM> - <M><M>)/(eps0 V kB T), eps0 = 5.526349406e-3 e^2/(eV Å).]]
+D["kiln.dielectric.curie_weiss"] = [[
+curie_weiss(T, eps, {errors=, range={Tmin,Tmax}, background=false|true|number, p0=})
+-> {C=, T0=, eps_b=, err={C=, T0=, eps_b=}, cov=, chi2=, dof=, r2=, converged=, f=function(T)}.]]
+D["kiln.dielectric.chi"] = [[
+chi(src, {omega=, eps_inf=1, dt=, T=, V=, window=}) -> {omega=, freq=, chi_real=, chi_imag=, eps_real=,
+eps_imag=, eps_static=}: from a kiln.correlator.dipole, its result, or a dipole series (fed to one).]]
+D["kiln.dielectric.dho_fit"] = [[
+dho_fit(src, {n=1|2, range=, sigma=, background=, p0=, + chi options}) -> kiln.fit.dho on chi''(w),
+oscillators with nu0 (THz); r.chi is the chi table.]]
+
+---------------------------------------------------------------- kiln.phase
+D["kiln.phase.pca"] = [[
+pca(X, {center=true, scale=false, k=d, weights=}) -> {mean=, scale=, components= (rows: unit axes,
+largest variance first), variance=, ratio=, scores= (n x k), k=}; p:transform(Y) projects new rows.
+X: kiln.Array n x d or table of rows. Example: local p = kiln.phase.pca(X); print(p.ratio[1])]]
+D["kiln.phase.gmm"] = [[
+gmm(X, {k= | kmax= (BIC over 1..kmax), seed=1, restarts=3, tol=1e-5, maxit=500, weights=,
+covariance="full"|"diag", reg=1e-6}) -> model {k, d, weights, means, covariances, loglik, bic, aic,
+nparams, n_eff, selection={{k=, bic=}, ...}}: EM from weighted k-means++ starts, log-sum-exp.
+model:posterior(X) -> n x k phase probabilities; model:predict(X) -> labels; model:logpdf(X).
+Example: local m = kiln.phase.gmm(X, {kmax=5}); local P = m:posterior(X)]]
+D["kiln.phase.populations"] = [[
+populations(P | labels, {weights=, k=, nblocks=20}) -> fractions, errors (block jackknife).
+P: n x k posteriors (model:posterior) or a list of labels 1..k.]]
+D["kiln.phase.delta_g"] = [[
+delta_g(pA, pB, T) -> -kB T ln(pB/pA) (eV)  |  delta_g{P=, A=1, B=2, T=, weights=, nblocks=20}
+-> dG, err (jackknife over blocks of the phase series).]]
+D["kiln.phase.block_average"] = [[
+block_average(series, {nblocks=20, weights=}) -> mean, sem, info {nblocks, block_means, block_size}.
+Blocks must be longer than the correlation time.]]
+D["kiln.phase.combine"] = [[
+combine{run1, run2, ...} -> mean, err, info: numbers (mean, sd/sqrt(N)) or {value, err}
+(inverse-variance mean; err scaled by sqrt(chi2/dof) when > 1).]]
+D["kiln.phase.delta_mu"] = [[
+delta_mu(T, dG, {errors=, scale=false}) -> fit {a, b, a_err, b_err, cov, Tc= -a/b, Tc_err, dH=a,
+dS=-b, chi2, dof}: Δμ(T) = a + b T (eV) by weighted least squares; fit:at(T) -> value, err.]]
+D["kiln.phase.tc"] = [[
+tc{T=, dG=, errors=} | tc{T=, P={series per T}, A=1, B=2, nblocks=, weights=} -> the delta_mu fit
+(+ T, dG, errors); print(fit) shows T_c ± err.]]
+D["kiln.phase.fep"] = [[
+fep{energies_A=, energies_B= | dE= | frames=, A=, B=; T=, weights=, nblocks=20, bootstrap=N, seed=}
+-> {dG, err, n_eff, n, mean_dE, dG2, method}: dG = -kT ln<exp(-(E_B-E_A)/kT)>_A (eV), frames
+sampled in A; A=/B=: kiln.Potential, oracle or function(atoms) -> eV evaluated on frames=.]]
+D["kiln.phase.profile"] = [[
+profile(cv, {T=, bins=50, range={min,max}, weights=, nblocks=10}) -> {s=, F= (eV, min 0), err=, p=,
+edges=, counts=, n_eff=}: F(s) = -kT ln p(s); empty bins F = math.huge.]]
+D["kiln.phase.plot_map"] = [[
+plot_map(X2, P, {file="map.png", phase=, model=, xlabel=, ylabel=, title=, colors=, size=})
+-> path or nil, msg: CV map (n x 2) with points coloured by the posterior-weighted phase colours
+(or by P(phase j) with phase=j); model= marks the means. gnuplot; .gp and .dat kept.]]
+
+---------------------------------------------------------------- kiln.lattice
+D["kiln.lattice.model"] = [[
+model{sites=atoms|{{x,y},...}, cell=, species={"A","B",...}, shells=, tol=0.05, pairs={{shell=1,"A","B",J=}},
+clusters={{"A","A","B",K=}}, mu={A=}, composition={A=}, occupation=, order={sublattice=|k=, species=}}
+-> kiln.LatticeModel: occupation model with neighbour shells found by distance. See doc/lattice.md.]]
+D["kiln.lattice.binder_crossing"] = [[
+binder_crossing(r1, r2, {lo=, hi=}) -> kT where the reweighted Binder cumulants of two runs cross.]]
+D["kiln.lattice.cv_peak"] = [[
+cv_peak(run | {runs}, {lo=, hi=, n=60}) -> kT of the heat-capacity maximum (reweighted), C_v there.]]
+D["kiln.lattice.scan"] = [[
+scan{model=, kT={...}|T={...}, sweeps=, equil=, move=, seed=} -> rows {kT, E, cv, m, U, c, result}.]]
+D["kiln.lattice.phase_diagram"] = [[
+phase_diagram{model=, kT={...}, composition={...}, sweeps=, equil=} -> {order[i][j], cv[i][j]} (swaps).]]
+D["kiln.lattice.observed"] = [[
+observed(cfg, {species=, shells=, tol=0.1, cell=}) -> model on observed sites; cfg {{x,y,"A"},...},
+{x=,y=,species=} or a kiln.Atoms (an open image unless cell= is given).]]
+D["kiln.lattice.distance"] = [[
+distance(p, q, "bhattacharyya"|"wootters"|"kl") -> statistical distance of two histograms.]]
+D["kiln.lattice.fit"] = [[
+fit{model=, observed={cfg,...}, params={{shell=1,"A","B"},...}, mu={"A"}, kT=|T=, move=, env_shells=,
+distance="bhattacharyya", samples=400, iterations=24, average=8} -> {J=, mu=, distance=, history=}:
+pair energies (and mu) minimising the distance between observed and model environment
+distributions (MC + reweighting + Nelder-Mead). The model keeps the fitted values.]]
+D["kiln.lattice.nelder_mead"] = [[
+nelder_mead(f, x0, {step=, tol=, xtol=, maxit=400}) -> x, f(x): derivative-free minimisation.]]
+D["kiln.LatticeModel:run"] = [[
+m:run{kT=|T=, sweeps=1000, equil=0, every=1, move="flip"|"swap"|"swap_local"|"cluster", seed=}
+-> result r: r.energy, r.order, r.counts, r.acceptance; r:at(kT) -> {E, cv, m, m2, m4, U, c, ess}.]]
+D["kiln.LatticeModel:environments"] = [[
+m:environments{shells=1} -> {p=, counts=, n=, types=}: histogram of local environments (own species
+and neighbour species counts per shell; sites with incomplete shells left out).]]
+D["kiln.LatticeModel:energy"] = [[m:energy() -> interaction energy of the current occupation.]]
+D["kiln.LatticeModel:flip_delta"] = [[m:flip_delta(i, species) -> energy change if site i changes species.]]
+D["kiln.LatticeModel:swap_delta"] = [[m:swap_delta(i, j) -> energy change if sites i and j exchange species.]]
+D["kiln.LatticeModel:randomize"] = [[m:randomize{composition={A=0.5,...}, seed=1}: random occupation with exact counts.]]
 
 return D

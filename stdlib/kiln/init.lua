@@ -420,7 +420,18 @@ do
             type(list) .. ")", 0)
     end
     -- {p1, p2} of kiln.Potential objects (borrowed, kept alive by the sum), or
-    -- option tables {{style="lj", ...}, ...} that the sum builds and owns
+    -- option tables {{style="lj", ...}, ...} that the sum builds and owns. Objects that
+    -- carry a potential (kiln.train models, kiln.metad biases: a table with a
+    -- kiln.Potential in field `potential`) count as that potential.
+    local parts, carried = {}, false
+    for i, v in ipairs(list) do
+      if type(v) == "table" and type(rawget(v, "potential") or v.potential) == "userdata" then
+        parts[i], carried = v.potential, true
+      else
+        parts[i] = v
+      end
+    end
+    if carried then return cpot.sum(parts) end
     if type(list[1]) == "table" then return cpot.new("sum", list) end
     return cpot.sum(list)
   end))
@@ -451,7 +462,48 @@ kiln.md: integrators by style name; kiln.md.styles() lists the records.
   kiln.md.langevin{dt=1.0, T=300, damping=100, seed=1}    Langevin (BAOAB)
   kiln.md.csvr{dt=1.0, T=300, tau=100, seed=1}            Bussi stochastic velocity rescaling
   kiln.md.nosehoover{dt=1.0, T=300, tau=100, chain=3}     Nosé–Hoover chain
+  kiln.md.npt{dt=1.0, T=300, P=0, tau_p=1000}             NpT/NST (stochastic cell rescaling)
+  kiln.md.pimd{beads=16, T=300, dt=0.5}                   path-integral MD (doc/pimd.md)
 then md:run(atoms, pot, nsteps, {...}); see help(kiln.Integrator).]])
+
+-- kiln.md.pimd: path-integral MD (kiln.c.pimd, doc/pimd.md)
+do
+  local cpimd = require "kiln.c.pimd"
+  local PIMD = cpimd.methods
+  kiln.PIMD = class("kiln.PIMD", PIMD, cpimd.new, [[
+kiln.PIMD: path-integral MD, made by kiln.md.pimd{beads=P, T=, dt=, thermostat="pile_l",
+tau=100, lambda=1, seed=1} (thermostat: pile_l, pile_g, trpmd, none). Units: fs, K, GPa.
+  NpT / NST PIMD: add P= (GPa) or stress= (3x3 GPa, tension positive), tau_p= (fs),
+  compressibility= (1/GPa, default 0.01), mode= (iso|aniso|full), as for kiln.md.npt:
+  stochastic cell rescaling driven by the centroid-virial (quantum) pressure; the move
+  scales the centroids and every bead's cell, internal bead displacements unscaled.
+  pm:run(a, pot, nsteps, {every=, observe=, thermo=, progress=, checkpoint=, skin=}) -> thermo
+    a holds the centroid after each step; observers see it, or each bead with
+    {fn, beads=true} (fn(step, atoms, thermo, bead))
+  pm:thermo() -> {step, time, T, epot (bead mean), ekin (= ekin_cv), ekin_cv, ekin_prim,
+                  etot (= epot + ekin_cv), etot_prim, pressure (centroid virial, GPa), volume,
+                  espring, ekin_beads, rg (Å), conserved, beads}
+  pm:bead(j, a) -> the atoms a (a copy of the system) holding bead j (1-based)
+  pm:checkpoint(file)   pm.beads pm.dt pm.T pm.tau pm.seed pm.step pm.time pm.thermostat
+  (with a barostat also pm.barostat pm.mode pm.tau_p pm.compressibility pm.P)
+  thermo also has lengths, angles (cell, Å and degrees); conserved includes P0 V and the
+  barostat heat]])
+  function PIMD:run(a, pot, nsteps, opts)
+    return self:_run(a, pot, nsteps, opts, a:copy())
+  end
+  function PIMD:bead(j, a)
+    if a == nil then error("pimd:bead(j, atoms): atoms (a copy of the system) expected", 2) end
+    return self:_bead(j, a)
+  end
+  rawset(kiln.md, "pimd", setmetatable({name = "pimd", kind = "md", description =
+    "path-integral MD: ring polymer, exact normal-mode propagation, PILE-L/PILE-G/TRPMD, " ..
+    "optional NpT/NST (stochastic cell rescaling on the centroid)",
+    citation = "M. Ceriotti, M. Parrinello, T. E. Markland, D. E. Manolopoulos, " ..
+               "J. Chem. Phys. 133, 124104 (2010)", options = "see help(kiln.PIMD)",
+    __help = "kiln.md.pimd{beads=, T=, dt=, thermostat=, tau=, lambda=, seed=[, P= or stress=, " ..
+             "tau_p=, compressibility=, mode=]}: see help(kiln.PIMD)"},
+    {__call = function(_, opts) return (construct("kiln.md.pimd", cpimd.new, opts)) end}))
+end
 
 ---------------------------------------------------------------- kiln.io
 local Trajectory = ctraj.methods
@@ -522,7 +574,7 @@ local LAZY = {help = true, plot = true, qpoints = true, phonons = true, correlat
               ins = true, instruments = true, descriptor = true, ml = true, train = true,
               oracle = true, active = true, dipole = true, wave = true,
               multislice = true, tds = true, phase = true, fit = true, dielectric = true,
-              lattice = true, cv = true, metad = true, replica = true}
+              lattice = true, cv = true, metad = true, replica = true, effham = true}
 setmetatable(kiln, {__index = function(t, k)
   if LAZY[k] then
     local m = require("kiln." .. k)

@@ -11,7 +11,8 @@ local PAGES = {"doc/lua-api.md", "doc/plot.md", "doc/repl.md", "README.md", "doc
                "doc/phonons.md", "doc/ins.md", "doc/correlators.md", "doc/correlators-sqw.md",
                "doc/correlators-more.md", "doc/descriptors.md", "doc/ml.md", "doc/train.md", "doc/dipole.md", "doc/oracle.md", "doc/active.md",
                "doc/snap.md", "doc/soap_gap.md", "doc/tds.md", "doc/coulomb.md",
-               "doc/multislice-lua.md"}
+               "doc/multislice-lua.md", "doc/lattice.md", "doc/fit.md", "doc/dielectric.md", "doc/phase.md",
+               "doc/pimd.md", "doc/cv.md", "doc/metad.md", "doc/npt.md", "doc/effective_hamiltonian.md"}
 
 local function blocks(file)
   local f = assert(io.open(file))
