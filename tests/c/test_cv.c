@@ -250,6 +250,7 @@ TEST(test_perovskite) {
       pv_ud u = {&m, kind, comp, q};
       CHECK(fd_check(s, f_perov, &u, 1e-4) < 1e-9);
     }
+  kiln_cv_perov_map_free(&m);   /* before reusing m: a failed map call clears it */
   CHECK_ERR(kiln_cv_perov_map(s, "Sr", "Ti", "O", &m, &err), KILN_EINVAL, "Sr");
   kiln_cv_perov_map_free(&m);
   free(x0);
