@@ -175,3 +175,97 @@ void kilni_pressure_tensor(const kiln_atoms *a, const double W[3][3], double V,
       P[i][j] = V > 0.0 ? (kij * KILN_MVV2E + W[i][j]) / V : 0.0;
     }
 }
+
+static kiln_status parse_stress(const kiln_opts *t, const char *what, double S[3][3],
+                                kiln_error *err) {
+  if (t->kind != KILN_OPT_TABLE || kiln_opts_npos(t) != 3)
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: stress must be a 3x3 table {{xx,xy,xz},{yx,yy,yz},{zx,zy,zz}} in GPa",
+                     what);
+  for (size_t i = 0; i < 3; i++) {
+    const kiln_opts *row = kiln_opts_at(t, i);
+    if (!row || row->kind != KILN_OPT_TABLE || kiln_opts_npos(row) != 3)
+      return KILN_FAIL(err, KILN_EINVAL, "%s: stress row %zu must have 3 numbers (GPa)", what,
+                       i + 1);
+    for (size_t j = 0; j < 3; j++) {
+      const kiln_opts *x = kiln_opts_at(row, j);
+      if (!x || x->kind != KILN_OPT_NUM || !isfinite(x->num))
+        return KILN_FAIL(err, KILN_EINVAL, "%s: stress[%zu][%zu] must be a finite number (GPa)",
+                         what, i + 1, j + 1);
+      S[i][j] = x->num;
+    }
+  }
+  ((kiln_opts *)t)->used = 1;
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (fabs(S[i][j] - S[j][i]) > 1e-12 * (1.0 + fabs(S[i][j])))
+        return KILN_FAIL(err, KILN_EINVAL,
+                         "%s: the target stress must be symmetric (stress[%d][%d] = %g, "
+                         "stress[%d][%d] = %g GPa)",
+                         what, i + 1, j + 1, S[i][j], j + 1, i + 1, S[j][i]);
+  return KILN_OK;
+}
+
+kiln_status kilni_scr_opts(kilni_scr *b, const kiln_opts *o, const char *what, double *p0,
+                           kiln_error *err) {
+  kiln_status st;
+  const char *str;
+  if ((st = kiln_opts_str(o, what, "barostat", 1, "scr", &str, err))) return st;
+  if (strcmp(str, "scr") != 0)
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: unknown barostat '%s' (known: scr, stochastic cell rescaling)", what, str);
+  /* target: P (GPa, isotropic) or stress (3x3 GPa, ASE sign: tension positive) */
+  const kiln_opts *op = kiln_opts_get(o, "P"), *os = kiln_opts_get(o, "stress");
+  if (op && os) return KILN_FAIL(err, KILN_EINVAL, "%s: give either P= or stress=, not both", what);
+  if (!op && !os)
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: missing the target: P= (GPa, isotropic pressure) or stress= (3x3 "
+                     "GPa, tension positive)", what);
+  double S[3][3] = {{0}};
+  if (op) {
+    double P;
+    if ((st = kiln_opts_num(o, what, "P", 0, 0.0, &P, err))) return st;
+    if (!isfinite(P))
+      return KILN_FAIL(err, KILN_EINVAL, "%s: P must be a finite pressure in GPa (got %g)", what,
+                       P);
+    for (int i = 0; i < 3; i++) S[i][i] = -P;
+  } else if ((st = parse_stress(os, what, S, err))) {
+    return st;
+  }
+  if ((st = kiln_opts_str(o, what, "mode", 1, op ? "iso" : "full", &str, err))) return st;
+  if (!strcmp(str, "iso")) b->mode = KILNI_SCR_ISO;
+  else if (!strcmp(str, "aniso")) b->mode = KILNI_SCR_ANISO;
+  else if (!strcmp(str, "full")) b->mode = KILNI_SCR_FULL;
+  else
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: unknown mode '%s' (iso: volume only; aniso: the three cell "
+                     "lengths; full: all six cell components)", what, str);
+  const double tr = (S[0][0] + S[1][1] + S[2][2]) / 3.0;
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      const double dev = S[i][j] - (i == j ? tr : 0.0);
+      if (b->mode == KILNI_SCR_ISO && fabs(dev) > 1e-12)
+        return KILN_FAIL(err, KILN_EINVAL,
+                         "%s: mode 'iso' needs a hydrostatic target; stress[%d][%d] differs "
+                         "by %g GPa (use mode='aniso' or 'full')", what, i + 1, j + 1, dev);
+      if (b->mode == KILNI_SCR_ANISO && i != j && S[i][j] != 0.0)
+        return KILN_FAIL(err, KILN_EINVAL,
+                         "%s: mode 'aniso' keeps the cell angles, so the target shear "
+                         "stress[%d][%d] = %g GPa must be 0 (use mode='full')", what, i + 1,
+                         j + 1, S[i][j]);
+      b->P0[i][j] = -S[i][j] / KILN_EV_PER_A3_TO_GPA;
+    }
+  *p0 = -tr / KILN_EV_PER_A3_TO_GPA;
+  double taup, beta;
+  if ((st = kiln_opts_num(o, what, "tau_p", 0, 0.0, &taup, err))) return st;
+  if (!(taup > 0.0) || !isfinite(taup))
+    return KILN_FAIL(err, KILN_EINVAL, "%s: tau_p must be a positive time in fs (got %g)", what,
+                     taup);
+  if ((st = kiln_opts_num(o, what, "compressibility", 1, 0.01, &beta, err))) return st;
+  if (!(beta > 0.0) || !isfinite(beta))
+    return KILN_FAIL(err, KILN_EINVAL,
+                     "%s: compressibility must be positive, in 1/GPa (got %g)", what, beta);
+  b->tau = taup;
+  b->beta = beta * KILN_EV_PER_A3_TO_GPA; /* 1/GPa -> Å^3/eV */
+  return KILN_OK;
+}

@@ -30,6 +30,7 @@
 #ifndef KILN_MD_BAROSTAT_H
 #define KILN_MD_BAROSTAT_H
 #include "kiln/atoms.h"
+#include "kiln/opts.h"
 #include "kiln/error.h"
 #include "kiln/rng.h"
 
@@ -43,6 +44,13 @@ typedef struct kilni_scr {
   double tau;          /* relaxation time, fs */
   double kT;           /* eV */
 } kilni_scr;
+
+/* The options kiln.md.npt and kiln.md.pimd share: barostat= ("scr"), P= (GPa) or stress=
+ * (3x3 GPa, tension positive), mode= ("iso" default with P, "full" with stress; "aniso"),
+ * tau_p= (fs, required), compressibility= (1/GPa, default 0.01). Fills b's mode, P0, beta
+ * and tau (kT is the caller's) and *p0 (mean target pressure, eV/Å^3). Errors name `what`. */
+kiln_status kilni_scr_opts(kilni_scr *b, const kiln_opts *o, const char *what, double *p0,
+                           kiln_error *err);
 
 /* one move (POD): what kilni_scr_propose draws and kilni_scr_heat needs afterwards */
 typedef struct kilni_scr_move {

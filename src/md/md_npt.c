@@ -37,97 +37,11 @@ typedef struct npt_state {
 
 #define WHAT "md npt"
 
-static kiln_status parse_stress(const kiln_opts *t, double S[3][3], kiln_error *err) {
-  if (t->kind != KILN_OPT_TABLE || kiln_opts_npos(t) != 3)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": stress must be a 3x3 table {{xx,xy,xz},{yx,yy,yz},{zx,zy,zz}} in GPa");
-  for (size_t i = 0; i < 3; i++) {
-    const kiln_opts *row = kiln_opts_at(t, i);
-    if (!row || row->kind != KILN_OPT_TABLE || kiln_opts_npos(row) != 3)
-      return KILN_FAIL(err, KILN_EINVAL, WHAT ": stress row %zu must have 3 numbers (GPa)", i + 1);
-    for (size_t j = 0; j < 3; j++) {
-      const kiln_opts *x = kiln_opts_at(row, j);
-      if (!x || x->kind != KILN_OPT_NUM || !isfinite(x->num))
-        return KILN_FAIL(err, KILN_EINVAL, WHAT ": stress[%zu][%zu] must be a finite number (GPa)",
-                         i + 1, j + 1);
-      S[i][j] = x->num;
-    }
-  }
-  ((kiln_opts *)t)->used = 1;
-  for (int i = 0; i < 3; i++)
-    for (int j = i + 1; j < 3; j++)
-      if (fabs(S[i][j] - S[j][i]) > 1e-12 * (1.0 + fabs(S[i][j])))
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": the target stress must be symmetric (stress[%d][%d] = %g, "
-                         "stress[%d][%d] = %g GPa)",
-                         i + 1, j + 1, S[i][j], j + 1, i + 1, S[j][i]);
-  return KILN_OK;
-}
-
 static kiln_status init(kiln_md *md, const kiln_opts *o, kiln_error *err) {
   npt_state *s = md->state;
   memset(s, 0, sizeof *s);
   kiln_status st;
-  const char *str;
-  if ((st = kiln_opts_str(o, WHAT, "barostat", 1, "scr", &str, err))) return st;
-  if (strcmp(str, "scr") != 0)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": unknown barostat '%s' (known: scr, stochastic cell rescaling)", str);
-
-  /* target: P (GPa, isotropic) or stress (3x3 GPa, ASE sign: tension positive) */
-  const kiln_opts *op = kiln_opts_get(o, "P"), *os = kiln_opts_get(o, "stress");
-  if (op && os)
-    return KILN_FAIL(err, KILN_EINVAL, WHAT ": give either P= or stress=, not both");
-  if (!op && !os)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": missing the target: P= (GPa, isotropic pressure) or stress= (3x3 "
-                     "GPa, tension positive)");
-  double S[3][3] = {{0}};
-  if (op) {
-    double P;
-    if ((st = kiln_opts_num(o, WHAT, "P", 0, 0.0, &P, err))) return st;
-    if (!isfinite(P))
-      return KILN_FAIL(err, KILN_EINVAL, WHAT ": P must be a finite pressure in GPa (got %g)", P);
-    for (int i = 0; i < 3; i++) S[i][i] = -P;
-  } else if ((st = parse_stress(os, S, err))) {
-    return st;
-  }
-  if ((st = kiln_opts_str(o, WHAT, "mode", 1, op ? "iso" : "full", &str, err))) return st;
-  if (!strcmp(str, "iso")) s->scr.mode = KILNI_SCR_ISO;
-  else if (!strcmp(str, "aniso")) s->scr.mode = KILNI_SCR_ANISO;
-  else if (!strcmp(str, "full")) s->scr.mode = KILNI_SCR_FULL;
-  else
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": unknown mode '%s' (iso: volume only; aniso: the three cell "
-                     "lengths; full: all six cell components)", str);
-  const double tr = (S[0][0] + S[1][1] + S[2][2]) / 3.0;
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      const double dev = S[i][j] - (i == j ? tr : 0.0);
-      if (s->scr.mode == KILNI_SCR_ISO && fabs(dev) > 1e-12)
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": mode 'iso' needs a hydrostatic target; stress[%d][%d] differs "
-                         "by %g GPa (use mode='aniso' or 'full')", i + 1, j + 1, dev);
-      if (s->scr.mode == KILNI_SCR_ANISO && i != j && S[i][j] != 0.0)
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": mode 'aniso' keeps the cell angles, so the target shear "
-                         "stress[%d][%d] = %g GPa must be 0 (use mode='full')", i + 1, j + 1,
-                         S[i][j]);
-      s->scr.P0[i][j] = -S[i][j] / KILN_EV_PER_A3_TO_GPA;
-    }
-  s->p0 = -tr / KILN_EV_PER_A3_TO_GPA;
-
-  double taup, beta;
-  if ((st = kiln_opts_num(o, WHAT, "tau_p", 0, 0.0, &taup, err))) return st;
-  if (!(taup > 0.0) || !isfinite(taup))
-    return KILN_FAIL(err, KILN_EINVAL, WHAT ": tau_p must be a positive time in fs (got %g)",
-                     taup);
-  if ((st = kiln_opts_num(o, WHAT, "compressibility", 1, 0.01, &beta, err))) return st;
-  if (!(beta > 0.0) || !isfinite(beta))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": compressibility must be positive, in 1/GPa (got %g)", beta);
-  s->scr.tau = taup;
-  s->scr.beta = beta * KILN_EV_PER_A3_TO_GPA; /* 1/GPa -> Å^3/eV */
+  if ((st = kilni_scr_opts(&s->scr, o, WHAT, &s->p0, err))) return st;
 
   /* thermostat */
   const char *th;

@@ -28,33 +28,6 @@
 
 #define WHAT "md pimd"
 
-static kiln_status parse_stress(const kiln_opts *t, double S[3][3], kiln_error *err) {
-  if (t->kind != KILN_OPT_TABLE || kiln_opts_npos(t) != 3)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": stress must be a 3x3 table {{xx,xy,xz},{yx,yy,yz},{zx,zy,zz}} in GPa");
-  for (size_t i = 0; i < 3; i++) {
-    const kiln_opts *row = kiln_opts_at(t, i);
-    if (!row || row->kind != KILN_OPT_TABLE || kiln_opts_npos(row) != 3)
-      return KILN_FAIL(err, KILN_EINVAL, WHAT ": stress row %zu must have 3 numbers (GPa)", i + 1);
-    for (size_t j = 0; j < 3; j++) {
-      const kiln_opts *x = kiln_opts_at(row, j);
-      if (!x || x->kind != KILN_OPT_NUM || !isfinite(x->num))
-        return KILN_FAIL(err, KILN_EINVAL, WHAT ": stress[%zu][%zu] must be a finite number (GPa)",
-                         i + 1, j + 1);
-      S[i][j] = x->num;
-    }
-  }
-  ((kiln_opts *)t)->used = 1;
-  for (int i = 0; i < 3; i++)
-    for (int j = i + 1; j < 3; j++)
-      if (fabs(S[i][j] - S[j][i]) > 1e-12 * (1.0 + fabs(S[i][j])))
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": the target stress must be symmetric (stress[%d][%d] = %g, "
-                         "stress[%d][%d] = %g GPa)",
-                         i + 1, j + 1, S[i][j], j + 1, i + 1, S[j][i]);
-  return KILN_OK;
-}
-
 kiln_status kilni_pimd_baro_opts(kiln_pimd_baro *b, kiln_pimd_par *par, const kiln_opts *o,
                                  kiln_error *err) {
   memset(b, 0, sizeof *b);
@@ -69,57 +42,9 @@ kiln_status kilni_pimd_baro_opts(kiln_pimd_baro *b, kiln_pimd_par *par, const ki
                          "isotropic pressure) or stress= (3x3 GPa, tension positive)", only[k]);
     return KILN_OK;
   }
-  if (op && os) return KILN_FAIL(err, KILN_EINVAL, WHAT ": give either P= or stress=, not both");
-  const char *str;
-  if ((st = kiln_opts_str(o, WHAT, "barostat", 1, "scr", &str, err))) return st;
-  if (strcmp(str, "scr") != 0)
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": unknown barostat '%s' (known: scr, stochastic cell rescaling)", str);
-  double S[3][3] = {{0}};
-  if (op) {
-    double P;
-    if ((st = kiln_opts_num(o, WHAT, "P", 0, 0.0, &P, err))) return st;
-    if (!isfinite(P))
-      return KILN_FAIL(err, KILN_EINVAL, WHAT ": P must be a finite pressure in GPa (got %g)", P);
-    for (int i = 0; i < 3; i++) S[i][i] = -P;
-  } else if ((st = parse_stress(os, S, err))) {
-    return st;
-  }
-  if ((st = kiln_opts_str(o, WHAT, "mode", 1, op ? "iso" : "full", &str, err))) return st;
-  if (!strcmp(str, "iso")) b->scr.mode = KILNI_SCR_ISO;
-  else if (!strcmp(str, "aniso")) b->scr.mode = KILNI_SCR_ANISO;
-  else if (!strcmp(str, "full")) b->scr.mode = KILNI_SCR_FULL;
-  else
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": unknown mode '%s' (iso: volume only; aniso: the three cell "
-                     "lengths; full: all six cell components)", str);
-  const double tr = (S[0][0] + S[1][1] + S[2][2]) / 3.0;
-  for (int i = 0; i < 3; i++)
-    for (int j = 0; j < 3; j++) {
-      const double dev = S[i][j] - (i == j ? tr : 0.0);
-      if (b->scr.mode == KILNI_SCR_ISO && fabs(dev) > 1e-12)
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": mode 'iso' needs a hydrostatic target; stress[%d][%d] differs "
-                         "by %g GPa (use mode='aniso' or 'full')", i + 1, j + 1, dev);
-      if (b->scr.mode == KILNI_SCR_ANISO && i != j && S[i][j] != 0.0)
-        return KILN_FAIL(err, KILN_EINVAL,
-                         WHAT ": mode 'aniso' keeps the cell angles, so the target shear "
-                         "stress[%d][%d] = %g GPa must be 0 (use mode='full')", i + 1, j + 1,
-                         S[i][j]);
-      b->scr.P0[i][j] = -S[i][j] / KILN_EV_PER_A3_TO_GPA;
-    }
-  b->p0 = -tr / KILN_EV_PER_A3_TO_GPA;
-  double taup, beta;
-  if ((st = kiln_opts_num(o, WHAT, "tau_p", 0, 0.0, &taup, err))) return st;
-  if (!(taup > 0.0) || !isfinite(taup))
-    return KILN_FAIL(err, KILN_EINVAL, WHAT ": tau_p must be a positive time in fs (got %g)",
-                     taup);
-  if ((st = kiln_opts_num(o, WHAT, "compressibility", 1, 0.01, &beta, err))) return st;
-  if (!(beta > 0.0) || !isfinite(beta))
-    return KILN_FAIL(err, KILN_EINVAL,
-                     WHAT ": compressibility must be positive, in 1/GPa (got %g)", beta);
-  b->scr.tau = taup;
-  b->scr.beta = beta * KILN_EV_PER_A3_TO_GPA; /* 1/GPa -> Å^3/eV */
+  if ((st = kilni_scr_opts(&b->scr, o, WHAT, &b->p0, err))) return st;
+  const double tr = -b->p0 * KILN_EV_PER_A3_TO_GPA;                 /* mean target stress, GPa */
+  const double taup = b->scr.tau, beta = b->scr.beta / KILN_EV_PER_A3_TO_GPA;
   b->scr.kT = KILN_KB * par->T;
   kiln_rng_seed(&b->rng, par->seed, 1);
   b->on = 1;
