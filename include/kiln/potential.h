@@ -65,6 +65,9 @@ typedef struct kiln_pot_style {
   /* Optional for COMPOSITE styles: evaluate everything itself. */
   kiln_status (*compute_full)(void *state, kiln_atoms *a, unsigned want, double *energy,
                               double virial[3][3], double *eatom, kiln_error *err);
+  /* Optional: make the next evaluation rebuild whatever neighbor lists the style keeps
+   * itself (composite styles such as sum and coul/ewald); see kiln_pot_invalidate. */
+  void (*invalidate)(void *state);
 } kiln_pot_style;
 
 typedef struct kiln_pot_result {

@@ -509,6 +509,12 @@ static kiln_status ewald_compute(void *state, const kiln_atoms *a, const kiln_ne
   return KILN_FAIL(err, KILN_ESTATE, "potential coul/ewald is evaluated through compute_full");
 }
 
+/* a resumed run must rebuild the list as the uninterrupted one would (checkpoints) */
+static void ewald_invalidate(void *state) {
+  ewald_state *s = state;
+  if (s && s->nl) kiln_neigh_invalidate(s->nl);
+}
+
 const kiln_pot_style kiln_pot_coul_ewald_style = {
     .name = "coul/ewald",
     .description = "Coulomb energy of a periodic system by the Ewald sum: erfc-screened real-space "
@@ -528,4 +534,5 @@ const kiln_pot_style kiln_pot_coul_ewald_style = {
     .compute = ewald_compute,
     .destroy = ewald_destroy,
     .compute_full = ewald_full,
+    .invalidate = ewald_invalidate,
 };

@@ -76,8 +76,6 @@ int kilni_pairtab_map(const kilni_pairtab *pt, const char *symbol);
 /* KILN_EINVAL naming the first missing pair among the elements present in a. */
 kiln_status kilni_pairtab_check(const kilni_pairtab *pt, const kiln_atoms *a,
                                 const int32_t *tmap, const char *what, kiln_error *err);
-/* Invalidate the parts' neighbor lists of a sum state (kiln_pot_invalidate). pot_sum.c. */
-void kilni_sum_invalidate(void *state);
 /* kiln_pot_set_omp_min on every part (nested sums included) */
 void kilni_sum_set_omp_min(void *state, size_t natoms);
 /* State of a "sum" over parts (owns: free the parts with the sum). pot_sum.c. */

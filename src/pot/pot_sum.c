@@ -63,7 +63,7 @@ kiln_status kilni_sum_state_new(void **state, double *cutoff, kiln_pot *const *p
   return KILN_OK;
 }
 
-void kilni_sum_invalidate(void *state) {
+static void sum_invalidate(void *state) {
   sum_state *s = state;
   if (!s) return;
   for (size_t k = 0; k < s->n; k++) {
@@ -174,4 +174,5 @@ const kiln_pot_style kiln_pot_sum_style = {
     .compute = sum_compute,
     .destroy = sum_destroy,
     .compute_full = sum_full,
+    .invalidate = sum_invalidate,
 };

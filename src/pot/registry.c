@@ -399,5 +399,5 @@ void kiln_pot_set_omp_min(kiln_pot *p, size_t natoms) {
 void kiln_pot_invalidate(kiln_pot *p) {
   if (!p) return;
   if (p->own) kiln_neigh_invalidate(p->own);
-  if (p->style == &kiln_pot_sum_style) kilni_sum_invalidate(p->state);
+  if (p->style->invalidate) p->style->invalidate(p->state);
 }
