@@ -103,7 +103,8 @@ kiln_status kiln_pot_compute(kiln_pot *p, kiln_atoms *a, kiln_neigh *nl, unsigne
 kiln_status kiln_pot_compute_once(kiln_pot *p, kiln_atoms *a, unsigned want,
                                   kiln_pot_result *res, kiln_error *err);
 /* Make the next evaluation rebuild every neighbor list the potential keeps itself (the
- * list of kiln_pot_compute_once, the parts' lists of a sum). Used at checkpoints so that
+ * list of kiln_pot_compute_once, and through style->invalidate the parts' lists of a sum or
+ * the real-space list of coul/ewald). Used at checkpoints so that
  * a resumed run is bit-identical to the uninterrupted one. */
 void kiln_pot_invalidate(kiln_pot *p);
 /* OpenMP threads are used only when the system has at least natoms local atoms
