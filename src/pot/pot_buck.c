@@ -4,10 +4,9 @@
  * E_shift = E(rc) with shift=true, else 0. Parameters per element pair as in lj (no mixing).
  * Usually combined with a Coulomb style (coul/ewald, coul/dsf) through kiln.potential.sum. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
+#include "pot/pair_loop.h"
 #include "pot/pot_internal.h"
-#include "pot/pot_part.h"
 
 static const char *const names[] = {"A", "rho", "C"};
 
@@ -72,59 +71,23 @@ static int buck_map(const void *state, const char *symbol) {
   return kilni_pairtab_map(&((const buck_state *)state)->pt, symbol);
 }
 
+/* -dE/dr / r and the pair energy at r2 < cutsq */
+static inline __attribute__((always_inline)) void buck_eval(const void *coef, double r2, double *fp, double *ev) {
+  const buck_coef *c = coef;
+  const double r = sqrt(r2), r2i = 1.0 / r2, r6i = r2i * r2i * r2i;
+  const double ex = c->a * exp(-r * c->rhoinv);
+  *fp = ex * c->rhoinv / r - 6.0 * c->c * r6i * r2i;   /* (A/rho) e^(-r/rho)/r - 6C/r^8 */
+  *ev = ex - c->c * r6i - c->off;
+}
+
 static kiln_status buck_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
                                 kiln_pot_work *w, kiln_error *err) {
   buck_state *s = state;
-  const int nel = s->pt.nel;
   kiln_status st = kilni_pairtab_check(&s->pt, a, w->tmap, "potential buck", err);
   if (st) return st;
   if ((st = kilni_ext_elements(&s->te, &s->te_cap, a, nl, w->tmap, "potential buck", err)))
     return st;
-  const int32_t *te = s->te;
-  const buck_coef *coef = s->coef;
-  const int pa = (w->want & KILN_EVAL_PERATOM) && w->e;
-  const double(*x)[3] = (const double(*)[3])nl->xe;
-#pragma omp parallel num_threads(w->nthreads)
-  {
-    const int t = omp_get_thread_num();
-    double(*f)[3] = w->f[t];
-    double *e = pa ? w->e[t] : NULL;
-    double eng = 0;
-    const int nt = omp_get_num_threads();
-    const long ib = (long)kilni_part_begin(nl, t, nt, 4.0);
-    const long ie = (long)kilni_part_begin(nl, t + 1, nt, 4.0);
-    for (long i = ib; i < ie; i++) {
-      const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
-      const buck_coef *ci = coef + (size_t)te[i] * nel;
-      double fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      for (size_t q = nl->offset[i], qe = kilni_half_end(nl, (size_t)i); q < qe; q++) {
-        const int32_t j = nl->index[q];
-        const double dx = xi - x[j][0], dy = yi - x[j][1], dz = zi - x[j][2];
-        const double r2 = dx * dx + dy * dy + dz * dz;
-        const buck_coef *c = ci + te[j];
-        if (r2 >= c->cutsq) continue;
-        const double r = sqrt(r2), r2i = 1.0 / r2, r6i = r2i * r2i * r2i;
-        const double ex = c->a * exp(-r * c->rhoinv);
-        /* -dE/dr / r = (A/rho) exp(-r/rho) / r - 6 C / r^8 */
-        const double fp = ex * c->rhoinv / r - 6.0 * c->c * r6i * r2i;
-        fxi += dx * fp;
-        fyi += dy * fp;
-        fzi += dz * fp;
-        f[j][0] -= dx * fp;
-        f[j][1] -= dy * fp;
-        f[j][2] -= dz * fp;
-        const double ev = ex - c->c * r6i - c->off;
-        ei += ev;
-        if (e) e[j] += 0.5 * ev;
-      }
-      f[i][0] += fxi;
-      f[i][1] += fyi;
-      f[i][2] += fzi;
-      eng += ei;
-      if (e) e[i] += 0.5 * ei;
-    }
-    w->energy[t] += eng;
-  }
+  kilni_pair_half_loop(nl, s->te, s->pt.nel, s->coef, sizeof *s->coef, w, buck_eval);
   return KILN_OK;
 }
 

@@ -3,10 +3,9 @@
  * E(r) = D0 [exp(-2 alpha (r - r0)) - 2 exp(-alpha (r - r0))] - E_shift   for r < rc
  * E_shift = E(rc) with shift=true, else 0. Parameters per element pair as in lj. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
+#include "pot/pair_loop.h"
 #include "pot/pot_internal.h"
-#include "pot/pot_part.h"
 
 static const char *const names[] = {"D0", "alpha", "r0"};
 
@@ -74,59 +73,23 @@ static int morse_map(const void *state, const char *symbol) {
   return kilni_pairtab_map(&((const morse_state *)state)->pt, symbol);
 }
 
+/* -dE/dr / r and the pair energy at r2 < cutsq */
+static inline __attribute__((always_inline)) void morse_eval(const void *coef, double r2, double *fp, double *ev) {
+  const morse_coef *c = coef;
+  const double r = sqrt(r2);
+  const double ex = exp(-c->alpha * (r - c->r0));
+  *fp = 2 * c->alpha * c->d0 * (ex * ex - ex) / r;     /* -dE/dr = 2 alpha D0 (ex^2 - ex) */
+  *ev = c->d0 * (ex * ex - 2 * ex) - c->off;
+}
+
 static kiln_status morse_compute(void *state, const kiln_atoms *a, const kiln_neigh *nl,
                                  kiln_pot_work *w, kiln_error *err) {
   morse_state *s = state;
-  const int nel = s->pt.nel;
   kiln_status st = kilni_pairtab_check(&s->pt, a, w->tmap, "potential morse", err);
   if (st) return st;
   if ((st = kilni_ext_elements(&s->te, &s->te_cap, a, nl, w->tmap, "potential morse", err)))
     return st;
-  const int32_t *te = s->te;
-  const morse_coef *coef = s->coef;
-  const int pa = (w->want & KILN_EVAL_PERATOM) && w->e;
-  const double(*x)[3] = (const double(*)[3])nl->xe;
-#pragma omp parallel num_threads(w->nthreads)
-  {
-    const int t = omp_get_thread_num();
-    double(*f)[3] = w->f[t];
-    double *e = pa ? w->e[t] : NULL;
-    double eng = 0;
-    const int nt = omp_get_num_threads();  /* a work-balanced split, one part per thread */
-    const long ib = (long)kilni_part_begin(nl, t, nt, 4.0);
-    const long ie = (long)kilni_part_begin(nl, t + 1, nt, 4.0);
-    for (long i = ib; i < ie; i++) {
-      const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
-      const morse_coef *ci = coef + (size_t)te[i] * nel;
-      double fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      for (size_t q = nl->offset[i], qe = kilni_half_end(nl, (size_t)i); q < qe; q++) {
-        const int32_t j = nl->index[q];
-        const double dx = xi - x[j][0], dy = yi - x[j][1], dz = zi - x[j][2];
-        const double r2 = dx * dx + dy * dy + dz * dz;
-        const morse_coef *c = ci + te[j];
-        if (r2 >= c->cutsq) continue;
-        const double r = sqrt(r2);
-        const double ex = exp(-c->alpha * (r - c->r0));
-        /* force on i along (xi - xj)/r is -dE/dr = 2 alpha D0 (ex^2 - ex) */
-        const double fp = 2 * c->alpha * c->d0 * (ex * ex - ex) / r;
-        fxi += dx * fp;
-        fyi += dy * fp;
-        fzi += dz * fp;
-        f[j][0] -= dx * fp;
-        f[j][1] -= dy * fp;
-        f[j][2] -= dz * fp;
-        const double ev = c->d0 * (ex * ex - 2 * ex) - c->off;
-        ei += ev;
-        if (e) e[j] += 0.5 * ev;
-      }
-      f[i][0] += fxi;
-      f[i][1] += fyi;
-      f[i][2] += fzi;
-      eng += ei;
-      if (e) e[i] += 0.5 * ei;
-    }
-    w->energy[t] += eng;
-  }
+  kilni_pair_half_loop(nl, s->te, s->pt.nel, s->coef, sizeof *s->coef, w, morse_eval);
   return KILN_OK;
 }
 
