@@ -1,5 +1,7 @@
 /* lua/l_aux.c: helpers shared by the binding files (see lkiln.h). */
 #include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lkiln.h"
@@ -430,4 +432,52 @@ void kiln_l_exportclass(lua_State *L, const char *tname) {
   lua_setfield(L, -2, "methods");
   luaL_getmetatable(L, tname);
   lua_setfield(L, -2, "metatable");
+}
+
+/* ---- progress line ---- */
+
+static double mono_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void kiln_l_progress_init(kiln_l_progress *p, const char *unit, int want) {
+  memset(p, 0, sizeof *p);
+  p->unit = unit;
+  p->show = want && isatty(fileno(stderr));
+  p->t0 = p->tlast = mono_now();
+}
+
+int kiln_l_progress_cb(void *ud, long done, long total) {
+  kiln_l_progress *p = ud;
+  p->done = done;
+  p->total = total;
+  if (kiln_l_interrupted) {
+    kiln_l_interrupted = 0;
+    p->interrupted = 1;
+    return 1;
+  }
+  if (!p->show) return 0;
+  const double t = mono_now();
+  if (t - p->tlast < 0.25 && !(done == total && p->shown)) return 0;
+  const double el = t - p->t0, rate = el > 0 ? (double)done / el : 0.0;
+  if (total >= 0)
+    fprintf(stderr, "\r\033[K  %s %ld/%ld (%.0f%%)  %.4g %ss/s  ETA %.0f s", p->unit, done,
+            total, total ? 100.0 * (double)done / (double)total : 100.0, rate, p->unit,
+            rate > 0 ? (double)(total - done) / rate : 0.0);
+  else
+    fprintf(stderr, "\r\033[K  %s %ld  %.4g %ss/s", p->unit, done, rate, p->unit);
+  fflush(stderr);
+  p->shown = 1;
+  p->tlast = t;
+  return 0;
+}
+
+void kiln_l_progress_clear(kiln_l_progress *p) {
+  if (p->shown) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->shown = 0;
+  }
 }

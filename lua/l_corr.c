@@ -80,43 +80,6 @@ static int l_corr_add(lua_State *L) {
 
 /* ---- feeding from a file: progress line (terminal only), Ctrl-C ---- */
 
-typedef struct feedstate {
-  int show, shown, interrupted;
-  double t0, tlast;
-  long done, total;
-} feedstate;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int feed_progress(void *ud, long done, long total) {
-  feedstate *fs = ud;
-  fs->done = done;
-  fs->total = total;
-  if (kiln_l_interrupted) {
-    kiln_l_interrupted = 0;
-    fs->interrupted = 1;
-    return 1;
-  }
-  if (!fs->show) return 0;
-  double t = now();
-  if (t - fs->tlast < 0.25 && !(done == total && fs->shown)) return 0;
-  double el = t - fs->t0, rate = el > 0 ? (double)done / el : 0.0;
-  if (total >= 0)
-    fprintf(stderr, "\r\033[K  frame %ld/%ld (%.0f%%)  %.4g frames/s  ETA %.0f s", done, total,
-            total ? 100.0 * (double)done / (double)total : 100.0, rate,
-            rate > 0 ? (double)(total - done) / rate : 0.0);
-  else
-    fprintf(stderr, "\r\033[K  frame %ld  %.4g frames/s", done, rate);
-  fflush(stderr);
-  fs->shown = 1;
-  fs->tlast = t;
-  return 0;
-}
-
 static const char *const feed_keys[] = {"format", "start", "stop", "every", "timestep",
                                         "symbols", "units", "progress", NULL};
 
@@ -163,16 +126,11 @@ static int feed_list(lua_State *L, int file_idx, int list, int opts) {
   if (start > 1) st = kiln_opts_add_num(o, "start", (double)(start - 1), &err);
   if (!st && stop >= 1) st = kiln_opts_add_num(o, "stop", (double)stop, &err);
   kiln_l_check(L, st, &err, "kiln.correlator.feed");
-  feedstate *fs = lua_newuserdatauv(L, sizeof *fs, 0);
-  memset(fs, 0, sizeof *fs);
-  fs->show = progress && isatty(fileno(stderr));
-  fs->t0 = fs->tlast = now();
+  kiln_l_progress *fs = lua_newuserdatauv(L, sizeof *fs, 0);
+  kiln_l_progress_init(fs, "frame", progress);
   kiln_error_clear(&err);
-  st = kiln_corr_feed(cs, n, file, format, o, feed_progress, fs, &err);
-  if (fs->shown) {
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-  }
+  st = kiln_corr_feed(cs, n, file, format, o, kiln_l_progress_cb, fs, &err);
+  kiln_l_progress_clear(fs);
   if (st == KILN_EINTR && fs->interrupted)
     return luaL_error(L, "interrupted! (after %d frames of %s; the correlators keep them)",
                       (int)fs->done, file);

@@ -69,57 +69,15 @@ static void push_thermo(lua_State *L, const kiln_thermo *th) {
 
 typedef struct runstate {
   kiln_l_runctx ctx;   /* first: makers see this part */
-  int show;            /* progress line wanted and stderr is a terminal */
-  int shown;           /* a progress line is on screen */
-  double t0, tlast;
-  long done, total;
-  int interrupted;
+  kiln_l_progress pr;  /* progress line, Ctrl-C */
   int header;          /* thermo header printed */
 } runstate;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void clear_progress(runstate *rs) {
-  if (rs->shown) {
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-    rs->shown = 0;
-  }
-}
-
-static int progress_cb(void *ud, long done, long total) {
-  runstate *rs = ud;
-  rs->done = done;
-  rs->total = total;
-  if (kiln_l_interrupted) {
-    kiln_l_interrupted = 0;
-    rs->interrupted = 1;
-    return 1;
-  }
-  if (rs->show) {
-    double t = now();
-    if (t - rs->tlast >= 0.25 || (done == total && rs->shown)) {
-      double el = t - rs->t0, rate = el > 0 ? (double)done / el : 0.0;
-      double eta = rate > 0 ? (double)(total - done) / rate : 0.0;
-      fprintf(stderr, "\r\033[K  step %ld/%ld (%.0f%%)  %.4g steps/s  ETA %.0f s", done, total,
-              total ? 100.0 * (double)done / (double)total : 100.0, rate, eta);
-      fflush(stderr);
-      rs->shown = 1;
-      rs->tlast = t;
-    }
-  }
-  return 0;
-}
 
 static kiln_status thermo_obs(void *ud, long step, kiln_atoms *a, const kiln_thermo *th,
                               kiln_error *err) {
   runstate *rs = ud;
   char row[256];
-  clear_progress(rs);
+  kiln_l_progress_clear(&rs->pr);
   if (!rs->header) {
     kiln_thermo_header(row, sizeof row);
     fprintf(stdout, "%s\n", row);
@@ -298,8 +256,7 @@ static int l_md_run(lua_State *L) {
   runstate *rs = lua_newuserdatauv(L, sizeof *rs, 0); /* 7 */
   memset(rs, 0, sizeof *rs);
   rs->ctx = (kiln_l_runctx){.L = L, .atoms_idx = 2, .errslot = 6, .lua_failed = 0};
-  rs->show = progress && isatty(fileno(stderr));
-  rs->t0 = rs->tlast = now();
+  kiln_l_progress_init(&rs->pr, "step", progress);
 
   push_observe_list(L, 5); /* 8 */
   size_t cap = (lua_istable(L, 8) ? lua_rawlen(L, 8) : 0) + 1; /* + thermo printer */
@@ -313,8 +270,8 @@ static int l_md_run(lua_State *L) {
   }
   ro.obs = ov;
   ro.nobs = nobs;
-  ro.progress = progress_cb;
-  ro.progress_ud = rs;
+  ro.progress = kiln_l_progress_cb;
+  ro.progress_ud = &rs->pr;
   luaL_checkstack(L, 16, "md:run"); /* room for the Lua observers' calls */
 
   /* remember atoms and potential for md:checkpoint(file) */
@@ -331,14 +288,15 @@ static int l_md_run(lua_State *L) {
   kiln_error_clear(&err);
   kiln_status st = kiln_md_run(mb->p, ab->p, pb->p, (long)nsteps, &ro, &err);
   setbusy(busy, cap + 3, -1);
-  clear_progress(rs);
+  kiln_l_progress_clear(&rs->pr);
 
   if (rs->ctx.lua_failed) { /* re-raise the observer's error value unchanged */
     lua_pushvalue(L, 6);
     return lua_error(L);
   }
-  if (st == KILN_EINTR && rs->interrupted)
-    return luaL_error(L, "interrupted! (after step %d of %d)", (int)rs->done, (int)rs->total);
+  if (st == KILN_EINTR && rs->pr.interrupted)
+    return luaL_error(L, "interrupted! (after step %d of %d)", (int)rs->pr.done,
+                      (int)rs->pr.total);
   kiln_l_check(L, st, &err, "md:run");
   kiln_thermo th;
   kiln_md_get_thermo(mb->p, &th);

@@ -63,49 +63,9 @@ typedef struct runstate {
   kiln_l_runctx ctx;
   kiln_pimd *pm;
   int scratch_idx;
-  int interrupted;
-  int show, shown, header;
-  double t0, tlast;
-  long done, total;
+  kiln_l_progress pr;  /* progress line, Ctrl-C */
+  int header;
 } runstate;
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void clear_progress(runstate *rs) {
-  if (rs->shown) {
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-    rs->shown = 0;
-  }
-}
-
-static int progress_cb(void *ud, long done, long total) {
-  runstate *rs = ud;
-  rs->done = done;
-  rs->total = total;
-  if (kiln_l_interrupted) {
-    kiln_l_interrupted = 0;
-    rs->interrupted = 1;
-    return 1;
-  }
-  if (rs->show) {
-    double t = now();
-    if (t - rs->tlast >= 0.25) {
-      double el = t - rs->t0, rate = el > 0 ? (double)done / el : 0.0;
-      fprintf(stderr, "\r\033[K  pimd step %ld/%ld (%.0f%%)  %.4g steps/s  ETA %.0f s", done,
-              total, total ? 100.0 * (double)done / (double)total : 100.0, rate,
-              rate > 0 ? (double)(total - done) / rate : 0.0);
-      fflush(stderr);
-      rs->shown = 1;
-      rs->tlast = t;
-    }
-  }
-  return 0;
-}
 
 static kiln_status thermo_obs(void *ud, long step, kiln_atoms *a, const kiln_thermo *th,
                               kiln_error *err) {
@@ -113,7 +73,7 @@ static kiln_status thermo_obs(void *ud, long step, kiln_atoms *a, const kiln_the
   (void)step; (void)a; (void)err;
   kiln_pimd_thermo t;
   kiln_pimd_get_thermo(rs->pm, &t);
-  clear_progress(rs);
+  kiln_l_progress_clear(&rs->pr);
   if (!rs->header) {
     fprintf(stdout, "%10s %11s %10s %14s %14s %14s %14s %11s %9s %12s\n", "Step", "Time(ps)",
             "Temp(K)", "PotEng(eV)", "KinCV(eV)", "KinPrim(eV)", "TotEng(eV)", "Press(GPa)",
@@ -228,8 +188,7 @@ static int l_run(lua_State *L) {
   rs->ctx = (kiln_l_runctx){.L = L, .atoms_idx = 2, .errslot = 8};
   rs->pm = mb->p;
   rs->scratch_idx = 6;
-  rs->show = progress && isatty(fileno(stderr));
-  rs->t0 = rs->tlast = now();
+  kiln_l_progress_init(&rs->pr, "step", progress);
   if (lua_istable(L, 5)) lua_getfield(L, 5, "observe");
   else lua_pushnil(L);
   {
@@ -303,8 +262,8 @@ static int l_run(lua_State *L) {
   ro.md.obs = ov;
   ro.md.nobs = nobs;
   ro.obs_beads = beads;
-  ro.md.progress = progress_cb;
-  ro.md.progress_ud = rs;
+  ro.md.progress = kiln_l_progress_cb;
+  ro.md.progress_ud = &rs->pr;
   luaL_checkstack(L, 16, "pimd:run");
   lua_pushvalue(L, 2);
   lua_setiuservalue(L, 1, 1);
@@ -320,13 +279,14 @@ static int l_run(lua_State *L) {
   kiln_status st = kiln_pimd_run(mb->p, ab->p, pb->p, (long)nsteps, &ro, &err);
   for (size_t k = 0; k < cap + 3; k++)
     if (busy[k]) busy[k]->busy--;
-  clear_progress(rs);
+  kiln_l_progress_clear(&rs->pr);
   if (rs->ctx.lua_failed) {
     lua_pushvalue(L, 8);
     return lua_error(L);
   }
-  if (st == KILN_EINTR && rs->interrupted)
-    return luaL_error(L, "interrupted! (after step %d of %d)", (int)rs->done, (int)rs->total);
+  if (st == KILN_EINTR && rs->pr.interrupted)
+    return luaL_error(L, "interrupted! (after step %d of %d)", (int)rs->pr.done,
+                      (int)rs->pr.total);
   kiln_l_check(L, st, &err, "pimd:run");
   kiln_pimd_thermo t;
   kiln_pimd_get_thermo(mb->p, &t);

@@ -125,6 +125,24 @@ int kiln_l_dipole_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_obser
 int kiln_l_frozen_observer(lua_State *L, int idx, kiln_l_runctx *ctx, kiln_observer *o,
                            kiln_l_box **busy);
 
+/* Progress line and Ctrl-C for long calls (md:run, pimd:run, correlator feeds): the core
+ * polls kiln_l_progress_cb (ud = the kiln_l_progress) every step or frame; it returns
+ * non-zero once after Ctrl-C (interrupted set) and, on a terminal, redraws
+ * "  <unit> done/total (pct)  rate <unit>s/s  ETA" at most 4 times a second (total < 0:
+ * unknown, no percentage or ETA). */
+typedef struct kiln_l_progress {
+  const char *unit;   /* "step", "frame" */
+  int show;           /* wanted and stderr is a terminal */
+  int shown;          /* a line is on screen */
+  int interrupted;    /* stopped by Ctrl-C */
+  double t0, tlast;
+  long done, total;
+} kiln_l_progress;
+void kiln_l_progress_init(kiln_l_progress *p, const char *unit, int want);
+int kiln_l_progress_cb(void *ud, long done, long total);
+/* Erase the line (before printing something else, and at the end). */
+void kiln_l_progress_clear(kiln_l_progress *p);
+
 /* Small utilities */
 /* Create the metatable tname with metamethods mm and a method table filled
  * with methods, set as __index unless mm has its own __index; leaves nothing on
